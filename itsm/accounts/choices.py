@@ -1,0 +1,35 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DepartmentKind(models.TextChoices):
+    CLINICAL = "clinical", _("Clinical")
+    MEDICAL_TECHNICAL = "medical_technical", _("Medical technical")
+    ADMINISTRATIVE = "administrative", _("Administrative")
+
+
+class SupportTier(models.TextChoices):
+    SERVICE_DESK = "service_desk", _("Service desk")
+    FRONT_LINE = "front_line", _("Front line")
+    BACK_LINE = "back_line", _("Back line")
+
+
+# Tiers in escalation order: functional escalation moves a ticket to a higher rank.
+TIER_RANK = {SupportTier.SERVICE_DESK: 0, SupportTier.FRONT_LINE: 1, SupportTier.BACK_LINE: 2}
+
+
+class Role(models.TextChoices):
+    """A user's roles are Django groups of these names; their permissions are in roles.py."""
+
+    REQUESTER = "requester", _("Requester")
+    AGENT = "service_desk_agent", _("Service desk agent")
+    FRONT_LINE = "front_line_engineer", _("Front-line engineer")
+    BACK_LINE = "back_line_engineer", _("Back-line engineer")
+    MANAGER = "it_manager", _("IT manager")
+    ADMIN = "administrator", _("Administrator")
+
+
+class UserLanguage(models.TextChoices):
+    DEFAULT = "", _("Browser default")
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"

@@ -1,0 +1,164 @@
+"""The hospital's organisation as the IT department sees it: departments, people, support
+groups by tier, and the vendors whose engineers work in back-line groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from itsm.accounts.choices import DepartmentKind, Role, SupportTier, UserLanguage
+
+
+class Department(models.Model):
+    """A clinical, medical-technical or administrative department (科室) of the hospital;
+    costs are charged to its cost centre."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.CLINICAL
+    )
+    cost_centre = models.CharField(_("cost centre"), max_length=32, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:accounts_department_change", args=[self.pk])
+
+
+class Vendor(models.Model):
+    """A company whose engineers do back-line work under a maintenance contract (厂商)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    contact_name = models.CharField(_("contact"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:accounts_vendor_change", args=[self.pk])
+
+
+class SupportGroup(models.Model):
+    """A team that works tickets at one tier: the service desk, a front-line team, or a
+    back-line team (often a vendor's)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    tier = models.CharField(_("tier"), max_length=20, choices=SupportTier.choices)
+    vendor = models.ForeignKey(
+        Vendor,
+        verbose_name=_("vendor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="groups",
+    )
+    lead = models.ForeignKey(
+        "User",
+        verbose_name=_("group lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_groups",
+    )
+    members = models.ManyToManyField(
+        "User", verbose_name=_("members"), blank=True, related_name="support_groups"
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ("tier", "name")
+        verbose_name = _("support group")
+        verbose_name_plural = _("support groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:accounts_supportgroup_change", args=[self.pk])
+
+
+class User(AbstractUser):
+    """A person who signs in: hospital staff who report faults, and IT staff and vendor
+    engineers who work them. Roles are Django groups named after `Role`."""
+
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=UserLanguage.choices, blank=True, default=""
+    )
+
+    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("username",)
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return full or self.username
+
+    def get_full_name(self) -> str:
+        # Chinese names are written family name first, without a space.
+        return ("%s%s" % (self.last_name, self.first_name)).strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:accounts_user_change", args=[self.pk])
+
+    def role_names(self) -> set[str]:
+        cache: set[str] | None = getattr(self, "_role_cache", None)
+        if cache is None:
+            cache = set(self.groups.values_list("name", flat=True))
+            self._role_cache = cache
+        return cache
+
+    def has_role(self, *roles: Any) -> bool:
+        return bool(self.role_names() & {str(r) for r in roles})
+
+    @property
+    def is_it_staff(self) -> bool:
+        return self.has_role(Role.AGENT, Role.FRONT_LINE, Role.BACK_LINE, Role.MANAGER, Role.ADMIN)
+
+    def group_ids(self) -> list[int]:
+        cache: list[int] | None = getattr(self, "_group_id_cache", None)
+        if cache is None:
+            cache = list(self.support_groups.values_list("pk", flat=True))
+            self._group_id_cache = cache
+        return cache

@@ -1,0 +1,96 @@
+"""What each role may do, as Django permissions. Roles are Django groups kept in step with
+this table after every migrate; an administrator gives a user roles by group membership."""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from itsm.accounts.choices import Role
+
+_READ_ORGANISATION = (
+    "accounts.view_department",
+    "accounts.view_supportgroup",
+    "accounts.view_vendor",
+    "accounts.view_user",
+    "cmdb.view_service",
+    "cmdb.view_configurationitem",
+)
+_WORK = (
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.work_incident",
+    "incidents.resolve_incident",
+    "incidents.escalate_incident",
+    "incidents.add_work_note",
+)
+_DESK = (
+    *_WORK,
+    "incidents.view_all_incidents",
+    "incidents.log_incident_for_others",
+    "incidents.assign_incident",
+    "incidents.close_incident",
+    "incidents.cancel_incident",
+    "incidents.confirm_incident",
+    "incidents.reopen_incident",
+    "incidents.set_major_incident",
+    "incidents.link_incident",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.REQUESTER: (
+        "incidents.view_incident",
+        "incidents.add_incident",
+        "incidents.confirm_incident",
+        "incidents.reopen_incident",
+        "incidents.cancel_incident",
+        "cmdb.view_service",
+    ),
+    Role.AGENT: (*_READ_ORGANISATION, *_DESK),
+    Role.FRONT_LINE: (*_READ_ORGANISATION, *_DESK),
+    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK),
+    Role.MANAGER: (*_READ_ORGANISATION, *_DESK),
+    Role.ADMIN: (
+        *_READ_ORGANISATION,
+        *_DESK,
+        "accounts.add_department",
+        "accounts.change_department",
+        "accounts.add_supportgroup",
+        "accounts.change_supportgroup",
+        "accounts.add_vendor",
+        "accounts.change_vendor",
+        "accounts.add_user",
+        "accounts.change_user",
+        "cmdb.add_service",
+        "cmdb.change_service",
+        "cmdb.add_configurationitem",
+        "cmdb.change_configurationitem",
+        "core.change_priorityrule",
+        "core.view_priorityrule",
+    ),
+}
+
+
+def sync_roles() -> None:
+    """Create the role groups and set their permissions to exactly ROLE_PERMISSIONS."""
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_name = {
+        "%s.%s" % (app_label, codename): pk
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+        if "%s.%s" % (app_label, codename) in wanted
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        group.permissions.set([by_name[p] for p in perms if p in by_name])
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """post_migrate is sent once per app; roles are synced after the last app's
+    permissions exist."""
+    from django.apps import apps
+
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if sender.label == with_models[-1].label:
+        sync_roles()

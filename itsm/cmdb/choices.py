@@ -1,0 +1,34 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Criticality(models.IntegerChoices):
+    CRITICAL = 1, _("Critical")
+    HIGH = 2, _("High")
+    MEDIUM = 3, _("Medium")
+    LOW = 4, _("Low")
+
+
+class ServiceStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+
+
+class ConfigurationItemClass(models.TextChoices):
+    BUSINESS_SERVICE = "business_service", _("Business service")
+    APPLICATION = "application", _("Application")
+    DATABASE = "database", _("Database")
+    SERVER = "server", _("Server")
+    STORAGE = "storage", _("Storage")
+    NETWORK_DEVICE = "network_device", _("Network device")
+    WORKSTATION = "workstation", _("Workstation")
+    PRINTER = "printer", _("Printer")
+    KIOSK = "kiosk", _("Self-service kiosk")
+    MEDICAL_DEVICE_INTERFACE = "medical_device_interface", _("Medical device interface")
+
+
+class ConfigurationItemStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_USE = "in_use", _("In use")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    RETIRED = "retired", _("Retired")

@@ -1,0 +1,97 @@
+"""The business services the IT department delivers and the configuration items they are
+built from: the minimum incidents need to name what failed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from itsm.cmdb.choices import (
+    ConfigurationItemClass,
+    ConfigurationItemStatus,
+    Criticality,
+    ServiceStatus,
+)
+
+
+class Service(models.Model):
+    """A business service clinical departments rely on: HIS, EMR, PACS, LIS, …"""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    criticality = models.PositiveSmallIntegerField(
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE
+    )
+    owner_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("owner group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_services",
+    )
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:cmdb_service_change", args=[self.pk])
+
+
+class ConfigurationItem(models.Model):
+    """Anything the IT department manages that can fail: a server, a workstation, a
+    barcode printer, an application."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    ci_class = models.CharField(_("class"), max_length=32, choices=ConfigurationItemClass.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ConfigurationItemStatus.choices,
+        default=ConfigurationItemStatus.IN_USE,
+    )
+    criticality = models.PositiveSmallIntegerField(
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="configuration_items",
+    )
+    owner_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("owner group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_configuration_items",
+    )
+    services = models.ManyToManyField(
+        Service, verbose_name=_("services"), blank=True, related_name="configuration_items"
+    )
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("configuration item")
+        verbose_name_plural = _("configuration items")
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.code, self.name)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:cmdb_configurationitem_change", args=[self.pk])

@@ -1,0 +1,27 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketImpact(models.IntegerChoices):
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
+
+
+class TicketUrgency(models.IntegerChoices):
+    HIGH = 1, _("1 - High")
+    MEDIUM = 2, _("2 - Medium")
+    LOW = 3, _("3 - Low")
+
+
+class TicketPriority(models.IntegerChoices):
+    CRITICAL = 1, _("P1 Critical")
+    HIGH = 2, _("P2 High")
+    MEDIUM = 3, _("P3 Medium")
+    LOW = 4, _("P4 Low")
+    PLANNING = 5, _("P5 Planning")
+
+
+class CommentVisibility(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    INTERNAL = "internal", _("Internal work note")

@@ -1,0 +1,242 @@
+"""Shared records every process uses: the ticket base, audit entries, comments, numbering
+and the priority matrix."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core.choices import CommentVisibility, TicketImpact, TicketPriority, TicketUrgency
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one ticket prefix (INC, PRB, CHG, …). Rows are
+    locked while a number is taken, so two processes never hand out the same number."""
+
+    prefix = models.CharField(_("prefix"), max_length=8, primary_key=True)
+    last = models.PositiveBigIntegerField(_("last number"), default=0)
+
+    class Meta:
+        ordering = ("prefix",)
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return "%s%d" % (self.prefix, self.last)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:core_numbersequence_change", args=[self.pk])
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact × urgency matrix. Missing cells fall back to ITIL's
+    priority = impact + urgency − 1."""
+
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=TicketImpact.choices)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=TicketUrgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=TicketPriority.choices)
+
+    class Meta:
+        ordering = ("impact", "urgency")
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix")
+        constraints = (
+            models.UniqueConstraint(fields=("impact", "urgency"), name="unique_priority_cell"),
+        )
+
+    def __str__(self) -> str:
+        return "%s × %s → P%s" % (self.impact, self.urgency, self.priority)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:core_priorityrule_change", args=[self.pk])
+
+
+class AuditEntry(models.Model):
+    """One write to one record: who, when, from where, what changed (old → new). Written by
+    the service verb in the same transaction as the write, never edited afterwards."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    request_id = models.CharField(_("request id"), max_length=36, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = (models.Index(fields=("content_type", "object_id", "created_at")),)
+
+    def __str__(self) -> str:
+        return "%s %s %s" % (self.created_at, self.actor, self.action)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:core_auditentry_change", args=[self.pk])
+
+
+class Comment(models.Model):
+    """A public reply (seen by the requester) or an internal work note on any record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="comments",
+    )
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=16,
+        choices=CommentVisibility.choices,
+        default=CommentVisibility.PUBLIC,
+    )
+    body = models.TextField(_("text"), max_length=20000)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = (models.Index(fields=("content_type", "object_id", "created_at")),)
+
+    def __str__(self) -> str:
+        return "%s: %s" % (self.author, self.body[:40])
+
+    def get_absolute_url(self) -> str:
+        url: str = self.target.get_absolute_url()
+        return url
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == CommentVisibility.PUBLIC
+
+
+class Ticket(models.Model):
+    """The abstract base of every ITIL record worked by a queue: incidents, problems,
+    changes, releases. Subclasses set NUMBER_PREFIX and their status choices."""
+
+    NUMBER_PREFIX: ClassVar[str] = ""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=20000)
+    status = models.CharField(_("status"), max_length=20, editable=False)
+    impact = models.PositiveSmallIntegerField(
+        _("impact"), choices=TicketImpact.choices, default=TicketImpact.LOW
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=TicketUrgency.choices, default=TicketUrgency.LOW
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=TicketPriority.choices, default=TicketPriority.PLANNING
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="%(class)s_requested",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+    )
+    service = models.ForeignKey(
+        "cmdb.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+    )
+    configuration_items = models.ManyToManyField(
+        "cmdb.ConfigurationItem",
+        verbose_name=_("configuration items"),
+        blank=True,
+        related_name="%(class)ss",
+    )
+    assignment_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("assignment group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)s_assigned",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.number, self.title)
+
+    def field_snapshot(self) -> dict[str, Any]:
+        """Concrete, non-relation-set field values, keyed by attribute name, for audit diffs."""
+        return {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+
+
+class Notification(models.Model):
+    """An in-app message to one user about one record: shown under the bell in the menu."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    message = models.CharField(_("message"), max_length=300)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = (models.Index(fields=("recipient", "read_at", "created_at")),)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def get_absolute_url(self) -> str:
+        url: str = self.target.get_absolute_url()
+        return url

@@ -1,0 +1,198 @@
+"""Incidents, consultations and service requests logged at the service desk, and the
+routing hops each one took between support groups."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core.models import Ticket
+from itsm.incidents.choices import (
+    IncidentChannel,
+    IncidentKind,
+    IncidentPendingReason,
+    IncidentResolutionCode,
+    IncidentRoutingKind,
+    IncidentStatus,
+    OPEN_STATUSES,
+)
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def visible_to(self, user: Any) -> IncidentQuerySet:
+        """IT staff with view_all see everything; a back-line engineer sees what was ever
+        routed to one of his groups; everyone sees what he reported himself."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser or user.has_perm("incidents.view_all_incidents"):
+            return self
+        condition = Q(requester=user)
+        group_ids = user.group_ids()
+        if group_ids and user.has_perm("incidents.work_incident"):
+            routed = IncidentAssignment.objects.filter(
+                incident=OuterRef("pk"), group_id__in=group_ids
+            )
+            condition |= Q(Exists(routed))
+        return self.filter(condition)
+
+    def open(self) -> IncidentQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Incident(Ticket):
+    """A fault (故障), a consultation (咨询) or a service request (服务请求) that someone
+    in the hospital reported to the service desk, worked until resolved and confirmed."""
+
+    NUMBER_PREFIX: ClassVar[str] = "INC"
+
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.NEW,
+        editable=False,
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=IncidentKind.choices, default=IncidentKind.INCIDENT
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=IncidentChannel.choices, default=IncidentChannel.PHONE
+    )
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    pending_reason = models.CharField(
+        _("pending reason"),
+        max_length=20,
+        choices=IncidentPendingReason.choices,
+        blank=True,
+        editable=False,
+    )
+    resolution_code = models.CharField(
+        _("resolution code"),
+        max_length=20,
+        choices=IncidentResolutionCode.choices,
+        blank=True,
+        editable=False,
+    )
+    resolution_notes = models.TextField(
+        _("resolution notes"), blank=True, max_length=20000, editable=False
+    )
+    major = models.BooleanField(_("major incident"), default=False, editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    related = models.ManyToManyField(
+        "self", verbose_name=_("related incidents"), blank=True, symmetrical=True
+    )
+    reassignment_count = models.PositiveIntegerField(
+        _("reassignment count"), default=0, editable=False
+    )
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("priority", "-reported_at")
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = (
+            ("view_all_incidents", _("Can see every incident")),
+            ("log_incident_for_others", _("Can log incidents for other people")),
+            ("assign_incident", _("Can assign incidents")),
+            ("escalate_incident", _("Can escalate and reassign incidents")),
+            ("work_incident", _("Can work on incidents")),
+            ("resolve_incident", _("Can resolve incidents")),
+            ("confirm_incident", _("Can confirm a resolution")),
+            ("close_incident", _("Can close incidents for the requester")),
+            ("reopen_incident", _("Can reopen incidents")),
+            ("cancel_incident", _("Can cancel incidents")),
+            ("set_major_incident", _("Can declare major incidents")),
+            ("link_incident", _("Can link incidents")),
+            ("add_work_note", _("Can write internal work notes")),
+        )
+        indexes = (
+            models.Index(fields=("status", "priority", "reported_at"), name="inc_queue_idx"),
+            models.Index(fields=("priority", "reported_at"), name="inc_order_idx"),
+            models.Index(fields=("assignment_group", "status"), name="inc_group_idx"),
+            models.Index(fields=("assignee", "status"), name="inc_assignee_idx"),
+            models.Index(fields=("requester", "reported_at"), name="inc_requester_idx"),
+            models.Index(fields=("reported_at",), name="inc_reported_idx"),
+        )
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:incident_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.reported_at and self.reported_at > timezone.now() + timezone.timedelta(minutes=5):
+            raise ValidationError({"reported_at": _("The report time cannot be in the future.")})
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("An incident cannot be its own parent.")})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class IncidentAssignment(models.Model):
+    """One routing hop: the incident was assigned, escalated or reassigned to a group (and
+    maybe a member). Every group an incident ever reached is here, which is also what lets
+    that group's back-line engineers keep seeing it."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="routing"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=IncidentRoutingKind.choices)
+    from_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("from group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("group"),
+        on_delete=models.PROTECT,
+        related_name="incident_assignments",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ("incident", "created_at", "id")
+        verbose_name = _("routing hop")
+        verbose_name_plural = _("routing hops")
+        indexes = (models.Index(fields=("group", "incident"), name="inc_routing_group_idx"),)
+
+    def __str__(self) -> str:
+        return "%s → %s" % (self.incident.number, self.group)
+
+    def get_absolute_url(self) -> str:
+        return self.incident.get_absolute_url()

@@ -1,0 +1,275 @@
+"""Service verbs of incident management. The desk console, the portal, the API and the
+scheduled jobs all call these; each is atomic and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from itsm.accounts.choices import Role
+from itsm.accounts.models import User
+from itsm.core.choices import CommentVisibility, TicketPriority
+from itsm.core.exceptions import StaleVersion
+from itsm.core.models import AuditEntry, Comment
+from itsm.core.services import (
+    SYSTEM,
+    add_comment,
+    compute_priority,
+    diff,
+    next_number,
+    notify,
+    write_audit,
+)
+from itsm.core.workflow import apply_transition
+from itsm.incidents.choices import IncidentChannel, IncidentStatus
+from itsm.incidents.models import Incident
+from itsm.incidents.workflow import INCIDENT_WORKFLOW
+
+EDITABLE_FIELDS = (
+    "kind",
+    "channel",
+    "title",
+    "description",
+    "impact",
+    "urgency",
+    "requester",
+    "department",
+    "service",
+    "parent",
+)
+
+
+def _check_parent(incident: Incident | None, parent: Incident | None) -> None:
+    if parent is None:
+        return
+    if incident is not None and parent.pk == incident.pk:
+        raise ValidationError({"parent": _("An incident cannot be its own parent.")})
+    if parent.parent_id is not None:
+        raise ValidationError({"parent": _("The parent is itself a child of another incident.")})
+
+
+def _announce_major(incident: Incident) -> None:
+    managers = User.objects.filter(groups__name=Role.MANAGER, is_active=True)
+    notify(
+        managers,
+        incident,
+        _("Major incident %(number)s: %(title)s") % {"number": incident.number,
+                                                      "title": incident.title},
+    )
+
+
+@transaction.atomic
+def log_incident(data: Mapping[str, Any], *, actor: Any) -> Incident:
+    """Log a call, visit, portal report or alert. Priority comes from impact × urgency;
+    a priority-1 incident is a major incident at once. With an assignment group the
+    incident is assigned in the same transaction."""
+    fields = dict(data)
+    group = fields.pop("assignment_group", None)
+    assignee = fields.pop("assignee", None)
+    items = fields.pop("configuration_items", None) or []
+    requester = fields.get("requester") or actor
+    if requester != actor and not actor.has_perm("incidents.log_incident_for_others"):
+        raise PermissionDenied(_("You may only report incidents for yourself."))
+    fields["requester"] = requester
+    if fields.get("department") is None:
+        fields["department"] = requester.department
+    if not fields.get("reported_at"):
+        fields["reported_at"] = timezone.now()
+    _check_parent(None, fields.get("parent"))
+    incident = Incident(**fields)
+    incident.priority = compute_priority(incident.impact, incident.urgency)
+    incident.major = incident.priority == TicketPriority.CRITICAL
+    incident.full_clean(exclude=("number", "status", "requester"))
+    incident.number = next_number(Incident.NUMBER_PREFIX)
+    incident.status = INCIDENT_WORKFLOW.initial
+    incident.save()
+    if items:
+        incident.configuration_items.set(items)
+    write_audit(
+        incident,
+        actor=actor,
+        action="create",
+        changes=diff({}, incident.field_snapshot()),
+    )
+    if incident.major:
+        _announce_major(incident)
+    if group is not None:
+        incident = apply_transition(
+            incident,
+            INCIDENT_WORKFLOW,
+            "assign",
+            actor=actor,
+            data={"assignment_group": group.pk, "assignee": getattr(assignee, "pk", None)},
+        )
+    return incident
+
+
+@transaction.atomic
+def update_incident(
+    incident: Incident, changes: Mapping[str, Any], *, actor: Any, version: int
+) -> Incident:
+    """Edit an incident's own fields. The write applies only if nobody changed the record
+    since `version` was read (409 otherwise); priority follows impact × urgency."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.version != version:
+        raise StaleVersion()
+    if not locked.is_open and locked.status != IncidentStatus.RESOLVED:
+        raise ValidationError(_("A closed or cancelled incident cannot be edited."))
+    before = locked.field_snapshot()
+    items = changes.get("configuration_items")
+    for name, value in changes.items():
+        if name in EDITABLE_FIELDS:
+            setattr(locked, name, value)
+    _check_parent(locked, locked.parent)
+    locked.priority = compute_priority(locked.impact, locked.urgency)
+    became_major = locked.priority == TicketPriority.CRITICAL and not locked.major
+    if became_major:
+        locked.major = True
+    locked.full_clean(exclude=("number", "status"))
+    changed = diff(before, locked.field_snapshot())
+    old_items = set(locked.configuration_items.values_list("pk", flat=True))
+    if items is not None and {i.pk for i in items} != old_items:
+        locked.configuration_items.set(items)
+        changed["configuration_items"] = [sorted(old_items), sorted(i.pk for i in items)]
+    if not changed:
+        return locked
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(
+        update_fields=[
+            Incident._meta.get_field(k).name for k in changed if k != "configuration_items"
+        ]
+        + ["version", "updated_at"]
+    )
+    write_audit(locked, actor=actor, action="update", changes=changed)
+    if became_major:
+        _announce_major(locked)
+    return locked
+
+
+def transition_incident(
+    incident: Incident,
+    name: str,
+    *,
+    actor: Any,
+    data: Mapping[str, Any] | None = None,
+    version: int | None = None,
+) -> Incident:
+    return apply_transition(
+        incident, INCIDENT_WORKFLOW, name, actor=actor, data=dict(data or {}), version=version
+    )
+
+
+@transaction.atomic
+def set_major_incident(incident: Incident, *, actor: Any, major: bool, reason: str) -> Incident:
+    """Declare (or stand down) a major incident; declaring tells every IT manager."""
+    if not actor.has_perm("incidents.set_major_incident"):
+        raise PermissionDenied(_("You may not declare major incidents."))
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    if locked.major == major:
+        return locked
+    locked.major = major
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["major", "version", "updated_at"])
+    write_audit(
+        locked, actor=actor, action="update", changes={"major": [not major, major]}, note=reason
+    )
+    if major:
+        _announce_major(locked)
+    return locked
+
+
+@transaction.atomic
+def comment_on_incident(
+    incident: Incident, *, actor: Any, body: str, internal: bool = False
+) -> Comment:
+    """A public reply goes to the requester; an internal work note only to IT staff."""
+    if not body.strip():
+        raise ValidationError({"body": _("This field is required.")})
+    if internal and not actor.has_perm("incidents.add_work_note"):
+        raise PermissionDenied(_("You may not write internal work notes."))
+    if incident.status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
+        raise ValidationError({"body": _("A closed incident takes no more comments.")})
+    visibility = CommentVisibility.INTERNAL if internal else CommentVisibility.PUBLIC
+    comment = add_comment(incident, actor=actor, body=body, visibility=visibility)
+    if actor.pk != incident.requester_id and not internal:
+        notify([incident.requester], incident,
+               _("New reply on %(number)s") % {"number": incident.number})
+    elif actor.pk == incident.requester_id and incident.assignee_id:
+        notify([incident.assignee], incident,
+               _("The requester replied on %(number)s") % {"number": incident.number})
+    return comment
+
+
+@transaction.atomic
+def link_incidents(incident: Incident, other: Incident, *, actor: Any) -> None:
+    """Mark two incidents as related (both ways)."""
+    if not actor.has_perm("incidents.link_incident"):
+        raise PermissionDenied(_("You may not link incidents."))
+    if other.pk == incident.pk:
+        raise ValidationError({"related": _("An incident cannot be related to itself.")})
+    incident.related.add(other)
+    write_audit(incident, actor=actor, action="link", note=other.number)
+    write_audit(other, actor=actor, action="link", note=incident.number)
+
+
+def close_resolved_incidents(now: datetime | None = None) -> int:
+    """Close incidents resolved more than ITSM_AUTO_CLOSE_DAYS ago that the requester
+    neither confirmed nor reopened. Idempotent: safe to run from several workers."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ITSM_AUTO_CLOSE_DAYS)
+    closed = 0
+    for incident in Incident.objects.filter(status=IncidentStatus.RESOLVED, resolved_at__lt=cutoff):
+        try:
+            transition_incident(
+                incident, "close", actor=SYSTEM, data={"note": _("Closed automatically.")}
+            )
+            closed += 1
+        except Exception:  # noqa: BLE001 - another worker closed it first
+            continue
+    return closed
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "comment" or "audit"
+    actor: Any
+    comment: Comment | None = None
+    audit: AuditEntry | None = None
+
+
+def incident_timeline(incident: Incident, *, viewer: Any) -> list[TimelineEntry]:
+    """Replies, work notes and every audited change, oldest first. Requesters do not see
+    internal work notes."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Incident)
+    comments = Comment.objects.filter(content_type=content_type, object_id=incident.pk)
+    if not viewer.has_perm("incidents.add_work_note"):
+        comments = comments.filter(visibility=CommentVisibility.PUBLIC)
+    audits = AuditEntry.objects.filter(content_type=content_type, object_id=incident.pk).exclude(
+        Q(action__startswith="comment:")
+    )
+    entries = [
+        TimelineEntry(at=c.created_at, kind="comment", actor=c.author, comment=c)
+        for c in comments.select_related("author")
+    ] + [
+        TimelineEntry(at=a.created_at, kind="audit", actor=a.actor, audit=a)
+        for a in audits.select_related("actor")
+    ]
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def report_channel_for(actor: Any) -> str:
+    return IncidentChannel.PORTAL if not actor.is_it_staff else IncidentChannel.PHONE
