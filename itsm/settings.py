@@ -205,3 +205,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+ITSM_BIND = env("BIND", "127.0.0.1:8000")
+ITSM_WEB_WORKERS = int(env("WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
+ITSM_PERIODIC_JOBS = [("itsm.incidents.services.close_resolved_incidents", 600)]

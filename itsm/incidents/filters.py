@@ -1,0 +1,93 @@
+"""The one FilterSet for incident lists: the queue pages and /api/incidents/ both use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from itsm.accounts.models import Department, SupportGroup
+from itsm.cmdb.models import Service
+from itsm.core.choices import TicketPriority
+from itsm.incidents.choices import OPEN_STATUSES, IncidentKind, IncidentStatus
+from itsm.incidents.models import Incident
+
+
+class IncidentQueue:
+    MINE = "mine"
+    MY_GROUPS = "my_groups"
+    UNASSIGNED = "unassigned"
+    ALL = "all"
+
+    choices = (
+        (MINE, _("Assigned to me")),
+        (MY_GROUPS, _("My groups")),
+        (UNASSIGNED, _("Unassigned")),
+        (ALL, _("All I can see")),
+    )
+
+
+class IncidentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Number or title"), method="filter_q")
+    queue = django_filters.ChoiceFilter(
+        label=_("Queue"), choices=IncidentQueue.choices, method="filter_queue"
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=IncidentStatus.choices)
+    open = django_filters.BooleanFilter(label=_("Open only"), method="filter_open")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=IncidentKind.choices)
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=TicketPriority.choices
+    )
+    assignment_group = django_filters.ModelChoiceFilter(
+        label=_("Group"), queryset=SupportGroup.objects.all()
+    )
+    service = django_filters.ModelChoiceFilter(label=_("Service"), queryset=Service.objects.all())
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department"), queryset=Department.objects.all()
+    )
+    major = django_filters.BooleanFilter(label=_("Major incident"))
+    reported_after = django_filters.DateFilter(
+        label=_("Reported from"), field_name="reported_at", lookup_expr="date__gte"
+    )
+    reported_before = django_filters.DateFilter(
+        label=_("Reported until"), field_name="reported_at", lookup_expr="date__lte"
+    )
+
+    class Meta:
+        model = Incident
+        fields = ("q", "queue", "status", "kind", "priority", "assignment_group", "service",
+                  "department", "major", "requester", "assignee")
+
+    def filter_q(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.upper().startswith(Incident.NUMBER_PREFIX) or value.isdigit():
+            number = value.upper()
+            if number.isdigit():
+                number = "%s%07d" % (Incident.NUMBER_PREFIX, int(number))
+            return queryset.filter(number=number)
+        condition = Q()
+        for word in value.split():
+            condition &= Q(title__icontains=word)
+        return queryset.filter(condition)
+
+    def filter_queue(self, queryset: QuerySet[Incident], name: str, value: str) -> Any:
+        user = self.request.user if self.request else None
+        if value == IncidentQueue.MINE:
+            return queryset.filter(assignee=user)
+        if value == IncidentQueue.MY_GROUPS and user is not None:
+            return queryset.filter(assignment_group__in=user.group_ids())  # type: ignore[union-attr]
+        if value == IncidentQueue.UNASSIGNED:
+            return queryset.filter(Q(assignment_group__isnull=True) | Q(assignee__isnull=True),
+                                   status__in=OPEN_STATUSES)
+        return queryset
+
+    def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset.exclude(status__in=OPEN_STATUSES)
