@@ -12,5 +12,5 @@ class RequestContext:
 
 
 current_request: ContextVar[RequestContext] = ContextVar(
-    "current_request", default=RequestContext()
+    "current_request", default=RequestContext()  # noqa: B039 - frozen, so immutable
 )

@@ -15,13 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Ticket
 from itsm.incidents.choices import (
+    OPEN_STATUSES,
     IncidentChannel,
     IncidentKind,
     IncidentPendingReason,
     IncidentResolutionCode,
     IncidentRoutingKind,
     IncidentStatus,
-    OPEN_STATUSES,
 )
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from itsm.accounts.choices import Role
 from itsm.accounts.models import User
 from itsm.core.choices import CommentVisibility, TicketPriority
-from itsm.core.exceptions import StaleVersion
+from itsm.core.exceptions import ConflictError, StaleVersion
 from itsm.core.models import AuditEntry, Comment
 from itsm.core.services import (
     SYSTEM,
@@ -234,8 +234,8 @@ def close_resolved_incidents(now: datetime | None = None) -> int:
                 incident, "close", actor=SYSTEM, data={"note": _("Closed automatically.")}
             )
             closed += 1
-        except Exception:  # noqa: BLE001 - another worker closed it first
-            continue
+        except ConflictError:
+            continue  # another worker closed or someone reopened it meanwhile
     return closed
 
 
