@@ -15,7 +15,11 @@ class SupportTier(models.TextChoices):
 
 
 # Tiers in escalation order: functional escalation moves a ticket to a higher rank.
-TIER_RANK = {SupportTier.SERVICE_DESK: 0, SupportTier.FRONT_LINE: 1, SupportTier.BACK_LINE: 2}
+TIER_RANK: dict[str, int] = {
+    SupportTier.SERVICE_DESK: 0,
+    SupportTier.FRONT_LINE: 1,
+    SupportTier.BACK_LINE: 2,
+}
 
 
 class Role(models.TextChoices):

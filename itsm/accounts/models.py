@@ -3,7 +3,7 @@ groups by tier, and the vendors whose engineers work in back-line groups."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -88,7 +88,7 @@ class SupportGroup(models.Model):
         on_delete=models.SET_NULL,
         related_name="led_groups",
     )
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, Any] = models.ManyToManyField(
         "User", verbose_name=_("members"), blank=True, related_name="support_groups"
     )
     email = models.EmailField(_("e-mail"), blank=True)
@@ -124,7 +124,7 @@ class User(AbstractUser):
         _("language"), max_length=10, choices=UserLanguage.choices, blank=True, default=""
     )
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ("username",)
@@ -159,6 +159,6 @@ class User(AbstractUser):
     def group_ids(self) -> list[int]:
         cache: list[int] | None = getattr(self, "_group_id_cache", None)
         if cache is None:
-            cache = list(self.support_groups.values_list("pk", flat=True))
+            cache = list(SupportGroup.objects.filter(members=self).values_list("pk", flat=True))
             self._group_id_cache = cache
         return cache

@@ -124,8 +124,8 @@ class Comment(models.Model):
         return "%s: %s" % (self.author, self.body[:40])
 
     def get_absolute_url(self) -> str:
-        url: str = self.target.get_absolute_url()
-        return url
+        target = self.target
+        return str(target.get_absolute_url()) if target is not None else ""
 
     @property
     def is_public(self) -> bool:
@@ -238,5 +238,5 @@ class Notification(models.Model):
         return self.message
 
     def get_absolute_url(self) -> str:
-        url: str = self.target.get_absolute_url()
-        return url
+        target = self.target
+        return str(target.get_absolute_url()) if target is not None else ""

@@ -116,8 +116,8 @@ def apply_transition(
     if transition is None:
         raise TransitionNotAllowed(_("Unknown action “%(name)s”.") % {"name": name})
     with transaction.atomic():
-        model = type(ticket)
-        locked = model.objects.select_for_update().get(pk=ticket.pk)
+        model: Any = type(ticket)
+        locked: T = model.objects.select_for_update().get(pk=ticket.pk)
         if version is not None and version != locked.version:
             raise StaleVersion()
         refused = workflow.refusal(locked, transition, actor)

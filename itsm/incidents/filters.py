@@ -29,7 +29,7 @@ class IncidentQueue:
     )
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     q = django_filters.CharFilter(label=_("Number or title"), method="filter_q")
     queue = django_filters.ChoiceFilter(
         label=_("Queue"), choices=IncidentQueue.choices, method="filter_queue"
@@ -79,7 +79,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         if value == IncidentQueue.MINE:
             return queryset.filter(assignee=user)
         if value == IncidentQueue.MY_GROUPS and user is not None:
-            return queryset.filter(assignment_group__in=user.group_ids())  # type: ignore[union-attr]
+            return queryset.filter(assignment_group__in=user.group_ids())
         if value == IncidentQueue.UNASSIGNED:
             return queryset.filter(Q(assignment_group__isnull=True) | Q(assignee__isnull=True),
                                    status__in=OPEN_STATUSES)

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import SupportGroup, User
-from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.incidents.choices import IncidentPendingReason, IncidentResolutionCode
 from itsm.incidents.models import Incident
 
@@ -48,10 +47,10 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requester"].queryset = User.objects.filter(is_active=True)
-        self.fields["configuration_items"].queryset = ConfigurationItem.objects.all()
+        self.fields["requester"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
         self.fields["configuration_items"].required = False
-        self.fields["service"].queryset = Service.objects.all()
         if self.instance.pk:
             del self.fields["assignment_group"]
             self.fields["reported_at"].disabled = True

@@ -3,6 +3,7 @@ routing hops each one took between support groups."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -133,7 +134,7 @@ class Incident(Ticket):
         return reverse("incidents:incident_detail", args=[self.pk])
 
     def clean(self) -> None:
-        if self.reported_at and self.reported_at > timezone.now() + timezone.timedelta(minutes=5):
+        if self.reported_at and self.reported_at > timezone.now() + timedelta(minutes=5):
             raise ValidationError({"reported_at": _("The report time cannot be in the future.")})
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("An incident cannot be its own parent.")})

@@ -131,7 +131,7 @@ def tell_requester(message: Any) -> Any:
 def tell_assignees(incident: Incident, *, actor: Any, data: dict[str, Any]) -> None:
     group = incident.assignment_group
     if incident.assignee_id:
-        recipients = [incident.assignee]
+        recipients = [incident.assignee] if incident.assignee else []
     else:
         recipients = list(group.members.all()) if group else []
     notify(
