@@ -135,3 +135,16 @@ class SystemActor:
 
 
 SYSTEM = SystemActor()
+
+
+def mark_notifications_read(recipient: Any, *, pks: Iterable[int] | None = None) -> int:
+    """Mark the recipient's unread notifications read: the given ones, or all of them.
+    Only his own: a pk of someone else's notification changes nothing."""
+    from django.utils import timezone
+
+    from itsm.core.models import Notification
+
+    unread = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
+    if pks is not None:
+        unread = unread.filter(pk__in=list(pks))
+    return unread.update(read_at=timezone.now())

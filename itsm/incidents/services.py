@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,6 +72,8 @@ def log_incident(data: Mapping[str, Any], *, actor: Any) -> Incident:
     """Log a call, visit, portal report or alert. Priority comes from impact × urgency;
     a priority-1 incident is a major incident at once. With an assignment group the
     incident is assigned in the same transaction."""
+    if not actor.has_perm("incidents.add_incident"):
+        raise PermissionDenied(_("You may not report incidents."))
     fields = dict(data)
     group = fields.pop("assignment_group", None)
     assignee = fields.pop("assignee", None)
@@ -119,6 +121,8 @@ def update_incident(
 ) -> Incident:
     """Edit an incident's own fields. The write applies only if nobody changed the record
     since `version` was read (409 otherwise); priority follows impact × urgency."""
+    if not actor.has_perm("incidents.change_incident"):
+        raise PermissionDenied(_("You may not edit incidents."))
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if locked.version != version:
         raise StaleVersion()
@@ -248,17 +252,30 @@ class TimelineEntry:
     audit: AuditEntry | None = None
 
 
-def incident_timeline(incident: Incident, *, viewer: Any) -> list[TimelineEntry]:
-    """Replies, work notes and every audited change, oldest first. Requesters do not see
-    internal work notes."""
+def incident_comments(incident: Incident, *, viewer: Any) -> QuerySet[Comment]:
+    """Replies and work notes on an incident, oldest first. Only those who may write
+    internal work notes see them; requesters see the public replies."""
     from django.contrib.contenttypes.models import ContentType
 
     content_type = ContentType.objects.get_for_model(Incident)
     comments = Comment.objects.filter(content_type=content_type, object_id=incident.pk)
     if not viewer.has_perm("incidents.add_work_note"):
         comments = comments.filter(visibility=CommentVisibility.PUBLIC)
-    audits = AuditEntry.objects.filter(content_type=content_type, object_id=incident.pk).exclude(
-        Q(action__startswith="comment:")
+    return comments.order_by("created_at", "id")
+
+
+def incident_timeline(incident: Incident, *, viewer: Any) -> list[TimelineEntry]:
+    """Replies, work notes and every audited change, oldest first. Requesters do not see
+    internal work notes."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Incident)
+    comments = incident_comments(incident, viewer=viewer)
+    # Oldest first, ties by id: the sort below is stable, so equal times keep write order.
+    audits = (
+        AuditEntry.objects.filter(content_type=content_type, object_id=incident.pk)
+        .exclude(Q(action__startswith="comment:"))
+        .order_by("created_at", "id")
     )
     entries = [
         TimelineEntry(at=c.created_at, kind="comment", actor=c.author, comment=c)

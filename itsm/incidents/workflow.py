@@ -33,10 +33,15 @@ def is_requester_or_staff(perm: str) -> Any:
 
 
 def is_routed_to_actor(incident: Incident, actor: Any) -> str | None:
-    """Engineers without view_all work only what sits with one of their groups now."""
+    """Engineers without view_all work only what sits with one of their groups now, and
+    the children of such an incident: resolving a mass outage's parent resolves them."""
     if actor.has_perm("incidents.view_all_incidents"):
         return None
-    if incident.assignment_group_id and incident.assignment_group_id in actor.group_ids():
+    group_ids = actor.group_ids()
+    if incident.assignment_group_id and incident.assignment_group_id in group_ids:
+        return None
+    parent = incident.parent if incident.parent_id else None
+    if parent is not None and parent.assignment_group_id in group_ids:
         return None
     return _("This incident is not with one of your groups.")
 
@@ -68,6 +73,7 @@ def route(kind: str) -> Any:
             incident.reassignment_count += 1
         incident.assignment_group = group
         incident.assignee = data.get("assignee")
+        incident.pending_reason = ""  # routed on from pending: the new group starts afresh
         IncidentAssignment.objects.create(
             incident=incident,
             kind=kind,
