@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "itsm.core.context_processors.navigation",
             ],
         },
     },
@@ -189,6 +190,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set where fields of the same name carry different choices (or
+    # different fields the same choices); without them the generator warns and guesses.
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactUrgencyEnum": "itsm.core.choices.TicketImpact",
+        "IncidentKindEnum": "itsm.incidents.choices.IncidentKind",
+        "IncidentStatusEnum": "itsm.incidents.choices.IncidentStatus",
+        "DepartmentKindEnum": "itsm.accounts.choices.DepartmentKind",
+        "ServiceStatusEnum": "itsm.cmdb.choices.ServiceStatus",
+        "ConfigurationItemStatusEnum": "itsm.cmdb.choices.ConfigurationItemStatus",
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -32,7 +32,7 @@ from itsm.core.services import (
 from itsm.core.workflow import apply_transition
 from itsm.incidents.choices import IncidentChannel, IncidentStatus
 from itsm.incidents.models import Incident
-from itsm.incidents.workflow import INCIDENT_WORKFLOW
+from itsm.incidents.workflow import INCIDENT_WORKFLOW, is_routed_to_actor
 
 EDITABLE_FIELDS = (
     "kind",
@@ -123,6 +123,9 @@ def update_incident(
     since `version` was read (409 otherwise); priority follows impact × urgency."""
     if not actor.has_perm("incidents.change_incident"):
         raise PermissionDenied(_("You may not edit incidents."))
+    refusal = is_routed_to_actor(incident, actor)
+    if refusal:
+        raise PermissionDenied(refusal)
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if locked.version != version:
         raise StaleVersion()

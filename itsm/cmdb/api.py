@@ -1,0 +1,73 @@
+"""Services and configuration items over the API, so incidents can name them;
+administrators add and edit them."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+
+from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.core.api.viewsets import ObjectSerializer, ObjectViewSet
+
+
+class ServiceSerializer(ObjectSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:service-detail")
+
+    class Meta:
+        model = Service
+        fields = (
+            "id",
+            "url",
+            "code",
+            "name",
+            "description",
+            "criticality",
+            "status",
+            "owner_group",
+        )
+
+
+class ConfigurationItemSerializer(ObjectSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:configurationitem-detail")
+
+    class Meta:
+        model = ConfigurationItem
+        fields = (
+            "id",
+            "url",
+            "code",
+            "name",
+            "ci_class",
+            "status",
+            "criticality",
+            "location",
+            "department",
+            "owner_group",
+            "services",
+        )
+        extra_kwargs = {"services": {"required": False}}
+
+
+class ServiceViewSet(ObjectViewSet):
+    """The business services clinical departments rely on (HIS, EMR, PACS, …)."""
+
+    queryset = Service.objects.all()
+    serializer_class = ServiceSerializer
+    filterset_fields = ("status", "criticality", "owner_group")
+
+
+class ConfigurationItemViewSet(ObjectViewSet):
+    """Configuration items (配置项): servers, workstations, printers, applications, …"""
+
+    queryset = ConfigurationItem.objects.prefetch_related(
+        Prefetch("services", queryset=Service.objects.only("id"))
+    )
+    serializer_class = ConfigurationItemSerializer
+    filterset_fields = (
+        "ci_class",
+        "status",
+        "criticality",
+        "department",
+        "owner_group",
+        "services",
+    )

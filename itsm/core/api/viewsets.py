@@ -1,0 +1,203 @@
+"""The base of every API viewset: visibility through `visible_to`, Django model
+permissions (reading included), input that refuses unknown fields, audited generic writes
+and the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from itsm.core.api.schema import ApiSchema
+from itsm.core.services import diff, write_audit
+
+VIEW_PERMISSION = "%(app_label)s.view_%(model_name)s"
+
+# Keys a browser form sends along with the data; never "unknown fields".
+IGNORED_INPUT_KEYS = frozenset({"csrfmiddlewaretoken"})
+
+
+# Permissions --------------------------------------------------------------------------
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """Django model permissions, reading included: GET needs view_<model>."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": [VIEW_PERMISSION],
+        "HEAD": [VIEW_PERMISSION],
+    }
+
+
+class RecordActionPermissions(DjangoModelPermissions):
+    """For actions on one record whose rules the service checks itself (transitions,
+    comments): seeing the model is enough to ask; the service answers 403 or 409."""
+
+    perms_map = {
+        method: ([] if method == "OPTIONS" else [VIEW_PERMISSION])
+        for method in DjangoModelPermissions.perms_map
+    }
+
+
+# Serializers --------------------------------------------------------------------------
+
+
+class StrictInputMixin:
+    """Refuses input keys the serializer does not write (unknown or read-only fields) with
+    a 400 naming them, instead of dropping them silently: a client that sends `status` in a
+    PATCH learns that status changes go through the transitions endpoint."""
+
+    fields: Any
+
+    def read_only_message(self, name: str) -> str:
+        if name == "status":
+            return str(_("The status changes only through the transitions endpoint."))
+        return str(_("This field cannot be written here."))
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            errors = {
+                str(key): [self.read_only_message(str(key))]
+                for key in data
+                if key not in writable and key not in IGNORED_INPUT_KEYS
+            }
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if errors and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**errors, **exc.detail}) from exc
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ObjectSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """The base of the generic model serializers."""
+
+
+# Viewsets -----------------------------------------------------------------------------
+
+
+def activate_user_language(request: Request) -> None:
+    """A signed-in user's chosen language wins over Accept-Language, as on the web pages
+    (UserLanguageMiddleware does it there for sessions; token clients are known only
+    here)."""
+    language = getattr(request.user, "language", "") or ""
+    if language and translation.check_for_language(language):
+        translation.activate(language)
+        request._request.LANGUAGE_CODE = translation.get_language()
+
+
+def record_snapshot(instance: models.Model, many_to_many: list[str]) -> dict[str, Any]:
+    values = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    for name in many_to_many:
+        values[name] = sorted(getattr(instance, name).values_list("pk", flat=True))
+    return values
+
+
+class ObjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
+    """The base of every API viewset.
+
+    Rows come through `Model.objects.visible_to(user)` where the model has it, so invisible
+    records answer 404; Django model permissions (view included) decide 403. There is no
+    PUT and no DELETE: records are edited with PATCH and retired through their own status.
+    Generic creates and edits (reference data edited by administrators) are audited in the
+    same transaction; ticket viewsets override create and update to call their services."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    permission_classes = [IsAuthenticated, ModelPermissions]
+    schema = ApiSchema()
+    # Actions on one record whose permission rules the service checks itself.
+    record_actions: ClassVar[tuple[str, ...]] = ()
+    # Actions that can answer 409 (documented in the schema).
+    conflict_actions: ClassVar[tuple[str, ...]] = ()
+    # Serializer per action; `serializer_class` reads the records back.
+    action_serializers: ClassVar[dict[str, type[serializers.BaseSerializer]]] = {}  # type: ignore[type-arg]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = super().get_queryset()
+        visible_to: Callable[[Any], QuerySet[Any]] | None = getattr(queryset, "visible_to", None)
+        if visible_to is not None:
+            queryset = visible_to(self.request.user)
+        return queryset
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action in self.record_actions:
+            return [IsAuthenticated(), RecordActionPermissions()]
+        return super().get_permissions()  # type: ignore[return-value]
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:  # type: ignore[type-arg]
+        return self.action_serializers.get(self.action or "", super().get_serializer_class())
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        activate_user_language(request)
+
+    def base_queryset(self) -> QuerySet[Any] | None:
+        """The viewset's rows before visibility: writes read back what they wrote."""
+        queryset: QuerySet[Any] | None = getattr(self, "queryset", None)
+        return queryset.all() if queryset is not None else None
+
+    def read_back(self, instance: models.Model) -> dict[str, Any]:
+        """The record as the list and detail endpoints show it."""
+        serializer_class = self.serializer_class
+        assert serializer_class is not None
+        base = self.base_queryset()
+        fresh = base.get(pk=instance.pk) if base is not None else instance
+        data: dict[str, Any] = serializer_class(fresh, context=self.get_serializer_context()).data
+        return data
+
+    def _many_to_many(self, serializer: serializers.BaseSerializer) -> list[str]:  # type: ignore[type-arg]
+        base = self.base_queryset()
+        if base is None:
+            return []
+        names = {f.name for f in base.model._meta.many_to_many}
+        return sorted(names & set(getattr(serializer, "validated_data", {}) or {}))
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        with transaction.atomic():
+            instance = serializer.save()
+            after = record_snapshot(instance, self._many_to_many(serializer))
+            write_audit(instance, actor=self.request.user, action="create", changes=diff({}, after))
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        many_to_many = self._many_to_many(serializer)
+        with transaction.atomic():
+            assert serializer.instance is not None
+            before = record_snapshot(serializer.instance, many_to_many)
+            instance = serializer.save()
+            changes = diff(before, record_snapshot(instance, many_to_many))
+            if changes:
+                write_audit(instance, actor=self.request.user, action="update", changes=changes)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        assert serializer.instance is not None
+        return Response(self.read_back(serializer.instance), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(self.read_back(instance))

@@ -1,0 +1,375 @@
+"""The incident API: /api/incidents/ with its transitions, comments and timeline. Every write
+calls the same service verb as the desk console and the portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from itsm.accounts.models import SupportGroup, User
+from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.core.api.transitions import TransitionsMixin
+from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
+from itsm.core.models import Comment
+from itsm.incidents.choices import IncidentChannel
+from itsm.incidents.filters import IncidentFilterSet
+from itsm.incidents.models import Incident
+from itsm.incidents.services import (
+    EDITABLE_FIELDS,
+    TimelineEntry,
+    comment_on_incident,
+    incident_comments,
+    incident_timeline,
+    link_incidents,
+    log_incident,
+    set_major_incident,
+    transition_incident,
+    update_incident,
+)
+from itsm.incidents.workflow import INCIDENT_WORKFLOW
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleIncidentField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """An incident named by id: only incidents the user can see are accepted, so an id
+    does not reveal that an invisible incident exists."""
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return Incident.objects.visible_to(user)
+
+
+def _related_fields() -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    return {
+        "requester": serializers.PrimaryKeyRelatedField(
+            queryset=User.objects.filter(is_active=True),
+            required=False,
+            help_text=_("Defaults to the caller; only the service desk logs for others."),
+        ),
+        "service": serializers.PrimaryKeyRelatedField(
+            queryset=Service.objects.all(), required=False, allow_null=True
+        ),
+        "configuration_items": serializers.PrimaryKeyRelatedField(
+            queryset=ConfigurationItem.objects.all(), many=True, required=False
+        ),
+        "parent": VisibleIncidentField(required=False, allow_null=True),
+    }
+
+
+class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Labels for showing an incident without looking up its ids (in the user's language)."""
+
+    kind = serializers.CharField(source="get_kind_display")
+    channel = serializers.CharField(source="get_channel_display")
+    status = serializers.CharField(source="get_status_display")
+    impact = serializers.CharField(source="get_impact_display")
+    urgency = serializers.CharField(source="get_urgency_display")
+    priority = serializers.CharField(source="get_priority_display")
+    pending_reason = serializers.CharField(source="get_pending_reason_display")
+    resolution_code = serializers.CharField(source="get_resolution_code_display")
+    requester = serializers.CharField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+    service = serializers.CharField(allow_null=True)
+    assignment_group = serializers.CharField(allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    configuration_items = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_configuration_items(self, instance: Incident) -> list[str]:
+        return [str(ci) for ci in instance.configuration_items.all()]
+
+
+class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """An incident as every endpoint reads it back. Related records are ids; `display`
+    carries their names and the labels of the coded fields."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
+    display = IncidentDisplaySerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = (
+            "id",
+            "url",
+            "number",
+            "kind",
+            "channel",
+            "title",
+            "description",
+            "impact",
+            "urgency",
+            "priority",
+            "status",
+            "reported_at",
+            "requester",
+            "department",
+            "service",
+            "configuration_items",
+            "assignment_group",
+            "assignee",
+            "major",
+            "parent",
+            "related",
+            "pending_reason",
+            "resolution_code",
+            "resolution_notes",
+            "reassignment_count",
+            "version",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "display",
+        )
+        read_only_fields = fields
+
+
+class IncidentCreateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """What a client sends to log an incident. With `assignment_group` (and optionally
+    `assignee`) the incident is assigned in the same transaction."""
+
+    channel = serializers.ChoiceField(choices=IncidentChannel.choices, default=IncidentChannel.API)
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=SupportGroup.objects.filter(active=True), required=False, allow_null=True
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Incident
+        fields = (
+            "kind",
+            "channel",
+            "title",
+            "description",
+            "impact",
+            "urgency",
+            "reported_at",
+            "requester",
+            "department",
+            "service",
+            "configuration_items",
+            "assignment_group",
+            "assignee",
+            "parent",
+        )
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[type-arg]
+        fields.update(_related_fields())
+        fields["reported_at"].required = False
+        return fields
+
+
+class IncidentUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A PATCH: any editable fields plus the `version` the client read. A stale version is
+    refused with 409 and nothing is written."""
+
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version read; the edit is refused with 409 if it changed.")
+    )
+
+    # A PATCH body, yet never partial: `version` is always required. DRF and the schema
+    # generator set `partial` for PATCH requests; here it stays False.
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
+
+    class Meta:
+        model = Incident
+        fields = (*EDITABLE_FIELDS, "configuration_items", "version")
+        extra_kwargs = {name: {"required": False} for name in EDITABLE_FIELDS}
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[type-arg]
+        fields.update(_related_fields())
+        return fields
+
+
+class CommentSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A public reply or, for IT staff, an internal work note."""
+
+    internal = serializers.BooleanField(
+        write_only=True, default=False, help_text=_("An internal work note (IT staff only).")
+    )
+    author_name = serializers.CharField(source="author", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ("id", "author", "author_name", "visibility", "body", "created_at", "internal")
+        read_only_fields = ("id", "author", "visibility", "created_at")
+
+
+class ActorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(source="pk", allow_null=True)
+    name = serializers.CharField(source="*")
+
+
+class TimelineCommentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    visibility = serializers.CharField()
+    body = serializers.CharField()
+
+
+class TimelineAuditSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    action = serializers.CharField()
+    changes = serializers.DictField(
+        child=serializers.ListField(allow_null=True),
+        help_text=_("The fields that changed, as {field: [old, new]}."),
+    )
+    note = serializers.CharField(allow_blank=True)
+
+
+class TimelineEntrySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=("comment", "audit"))
+    actor = ActorSerializer(allow_null=True, help_text=_("null for the system."))
+    comment = TimelineCommentSerializer(allow_null=True)
+    audit = TimelineAuditSerializer(allow_null=True)
+
+    def to_representation(self, instance: TimelineEntry) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.actor is None:
+            data["actor"] = None
+        return data
+
+
+class MajorSerializer(StrictInputMixin, serializers.Serializer):  # type: ignore[type-arg]
+    major = serializers.BooleanField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class LinkSerializer(StrictInputMixin, serializers.Serializer):  # type: ignore[type-arg]
+    related = VisibleIncidentField(help_text=_("The incident to mark as related."))
+
+
+class IncidentViewSet(TransitionsMixin, ObjectViewSet):
+    """Incidents, consultations and service requests: list (with the queue filters),
+    log, read, edit with `version`, and the workflow's transitions."""
+
+    queryset = Incident.objects.select_related(
+        "requester", "department", "service", "assignment_group", "assignee"
+    ).prefetch_related(
+        Prefetch(
+            "configuration_items", queryset=ConfigurationItem.objects.only("id", "code", "name")
+        ),
+        Prefetch("related", queryset=Incident.objects.only("id")),
+    )
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilterSet
+    action_serializers = {
+        "create": IncidentCreateSerializer,
+        "partial_update": IncidentUpdateSerializer,
+        "comments": CommentSerializer,
+        "major": MajorSerializer,
+        "link": LinkSerializer,
+    }
+    record_actions = ("transitions", "comments", "timeline", "major", "link")
+    conflict_actions = ("partial_update", "transitions")
+    workflow = INCIDENT_WORKFLOW
+    transition_service = transition_incident
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Log an incident (log_incident). The channel defaults to "api"; a requester may
+        only log for himself (403 otherwise)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = log_incident(serializer.validated_data, actor=request.user)
+        data = self.read_back(incident)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Edit the incident's own fields (update_incident). `version` is required; if
+        someone changed the incident since, 409 and nothing is written."""
+        incident = self.get_object()
+        serializer = self.get_serializer(incident, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        version = changes.pop("version")
+        incident = update_incident(incident, changes, actor=request.user, version=version)
+        return Response(self.read_back(incident))
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: CommentSerializer(many=True)},
+        description=str(_("Replies and work notes, oldest first; requesters see replies only.")),
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=CommentSerializer,
+        responses={201: CommentSerializer},
+        description=str(_("Add a public reply or (IT staff) an internal work note.")),
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def comments(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        if request.method == "GET":
+            comments = incident_comments(incident, viewer=request.user).select_related("author")
+            page = self.paginate_queryset(comments)
+            serializer = CommentSerializer(page, many=True, context=self.get_serializer_context())
+            return self.get_paginated_response(serializer.data)
+        serializer = CommentSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        comment = comment_on_incident(
+            incident,
+            actor=request.user,
+            body=serializer.validated_data["body"],
+            internal=serializer.validated_data["internal"],
+        )
+        return Response(
+            CommentSerializer(comment, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        responses={200: TimelineEntrySerializer(many=True)},
+        description=str(_("Replies, work notes and every audited change, oldest first.")),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        entries = incident_timeline(incident, viewer=request.user)
+        return Response(TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        request=MajorSerializer,
+        description=str(_("Declare or stand down a major incident; declaring tells IT managers.")),
+    )
+    @action(detail=True, methods=["post"])
+    def major(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = set_major_incident(
+            incident,
+            actor=request.user,
+            major=serializer.validated_data["major"],
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(self.read_back(incident))
+
+    @extend_schema(
+        request=LinkSerializer,
+        description=str(_("Mark another incident as related (both ways).")),
+    )
+    @action(detail=True, methods=["post"])
+    def link(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link_incidents(incident, serializer.validated_data["related"], actor=request.user)
+        return Response(self.read_back(incident))
