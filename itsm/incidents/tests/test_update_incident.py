@@ -9,7 +9,7 @@ from itsm.core.exceptions import StaleVersion
 from itsm.core.models import AuditEntry
 from itsm.core.testing import BaseTestCase
 from itsm.incidents.choices import IncidentKind, IncidentStatus
-from itsm.incidents.services import update_incident
+from itsm.incidents.services import transition_incident, update_incident
 from itsm.incidents.tests.factories import incident_in, log, state_of
 
 S = IncidentStatus
@@ -142,4 +142,22 @@ class UpdateIncidentTests(BaseTestCase):
                 update_incident(
                     incident, {"title": "改"}, actor=self.reload(user), version=incident.version
                 )
+        self.assertEqual(state_of(incident), before)
+
+    def test_a_vendor_edits_only_while_the_incident_is_with_his_group(self) -> None:
+        incident = incident_in(self, S.IN_PROGRESS, group=self.vendor_group)
+        vendor = self.reload(self.vendor)
+        incident = update_incident(
+            incident, {"title": "HIS挂号界面卡顿"}, actor=vendor, version=incident.version
+        )
+        self.assertEqual(incident.title, "HIS挂号界面卡顿")
+        incident = transition_incident(
+            incident,
+            "reassign",
+            actor=self.agent,
+            data={"assignment_group": self.front_group.pk, "reason": "厂商确认非HIS问题"},
+        )
+        before = state_of(incident)
+        with self.assertRaises(PermissionDenied):
+            update_incident(incident, {"title": "改"}, actor=vendor, version=incident.version)
         self.assertEqual(state_of(incident), before)
