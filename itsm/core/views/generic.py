@@ -1,0 +1,428 @@
+"""Generic UI views configured by attributes, and the helpers every app's views use.
+
+Each generic view returns the full page, or for an HTMX request the partial template
+`_<thing>.html`. Errors raised by the service a view calls map to one status each:
+django ValidationError → 400 with a message per field, PermissionDenied → 403,
+ConflictError (not allowed now, stale version) → 409. Invisible records are 404: views
+fetch objects through `Model.objects.visible_to(user)` only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import QuerySet
+from django.forms.models import ModelChoiceField, ModelMultipleChoiceField
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
+
+from itsm.core.exceptions import ConflictError
+from itsm.core.workflow import Transition, Workflow
+
+# --------------------------------------------------------------------------------------
+# Helpers shared by every app's views
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An HTMX request that wants a partial. A boosted link and a history restore (the
+    back button after the cache ran out) want the whole page."""
+    details = getattr(request, "htmx", None)
+    return (
+        bool(details)
+        and not getattr(details, "boosted", False)
+        and not getattr(details, "history_restore_request", False)
+    )
+
+
+def safe_next_url(request: HttpRequest, fallback: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
+    """A plain POST is answered with a redirect; an HTMX one with HX-Redirect, so the
+    browser loads the new page (and its flash messages) in full."""
+    if is_htmx(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def get_object_for_user(request: HttpRequest, model: type[models.Model], pk: Any) -> Any:
+    """The object with this pk if the user may see it; 404 otherwise (also for a record
+    that exists but is not visible: its existence is not disclosed)."""
+    manager: Any = model._default_manager
+    return get_object_or_404(manager.visible_to(request.user), pk=pk)
+
+
+def parse_version(data: Mapping[str, Any]) -> int | None:
+    raw = str(data.get("version", "")).strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each message under its field, or at
+    the top when the form has no such field. The form must have been validated."""
+    if not hasattr(form, "cleaned_data"):
+        form.full_clean()
+    if hasattr(exc, "error_dict"):
+        items: Iterable[tuple[str, list[str]]] = exc.message_dict.items()
+    else:
+        items = [(NON_FIELD_ERRORS, exc.messages)]
+    for field, messages_ in items:
+        target = field if field in form.fields else None
+        present = [str(error) for error in form.errors.get(target or NON_FIELD_ERRORS) or ()]
+        for message in messages_:
+            if message not in present:
+                form.add_error(target, message)
+
+
+def prepare_filter_form(form: forms.BaseForm) -> None:
+    """Make a django-filter form read well as a filter bar: "All" instead of dashes in
+    selects, date pickers for dates."""
+    everything = _("All")
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(field, ModelChoiceField) and not isinstance(field, ModelMultipleChoiceField):
+            field.empty_label = everything
+        elif isinstance(widget, forms.NullBooleanSelect):
+            widget.choices = [("unknown", everything), ("true", _("Yes")), ("false", _("No"))]
+        elif isinstance(field, forms.ChoiceField) and not isinstance(widget, forms.SelectMultiple):
+            choices: list[Any] = list(field.choices)  # type: ignore[arg-type]
+            if choices and choices[0][0] == "":
+                if hasattr(field, "null_label"):
+                    # django-filter's choice field adds its empty choice itself.
+                    field.empty_label = everything  # type: ignore[attr-defined]
+                    field.choices = choices[1:]
+                else:
+                    field.choices = [("", everything), *choices[1:]]
+        elif isinstance(field, forms.DateField):
+            widget.input_type = "date"
+
+
+def error_response(
+    request: HttpRequest, status: int, message: Any, *, back_url: str = ""
+) -> TemplateResponse:
+    """A refusal the user should read: the partial for HTMX (shown in the dialog that
+    asked), the full error page otherwise."""
+    template = "_error.html" if is_htmx(request) else "%d.html" % status
+    return TemplateResponse(
+        request,
+        template,
+        {"status": status, "message": message, "exception": message, "back_url": back_url},
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Generic views
+
+
+class ItsmView(LoginRequiredMixin, View):
+    """Base of every page: sign-in required, one Django permission, full page or partial.
+
+    Attributes: `permission` (a Django permission; missing → 403), `template_name` (the
+    page), `partial_template_name` (the `_<thing>.html` an HTMX request gets)."""
+
+    permission: ClassVar[str] = ""
+    template_name: ClassVar[str] = ""
+    partial_template_name: ClassVar[str] = ""
+    permission_message: ClassVar[Any] = _("You do not have permission to open this page.")
+    # Views about one record check the permission after fetching it, so that a record the
+    # user may not see is 404 whatever his permissions (its existence is not disclosed).
+    check_permission_first: ClassVar[bool] = True
+
+    request: HttpRequest
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            if is_htmx(request):
+                path = request.headers.get("HX-Current-URL") or request.get_full_path()
+                return HttpResponseClientRedirect(redirect_to_login(path, settings.LOGIN_URL).url)
+            return self.handle_no_permission()
+        try:
+            if self.check_permission_first:
+                self.check_permission()
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            if is_htmx(request):
+                return error_response(request, 403, str(exc) or self.permission_message)
+            raise
+        except ConflictError as exc:
+            return error_response(request, 409, exc.message, back_url=request.get_full_path())
+
+    def check_permission(self) -> None:
+        if self.permission and not self.request.user.has_perm(self.permission):
+            raise PermissionDenied(str(self.permission_message))
+
+    def wants_partial(self) -> bool:
+        return bool(self.partial_template_name) and is_htmx(self.request)
+
+    def render(
+        self, context: dict[str, Any], *, status: int = 200, template: str = ""
+    ) -> TemplateResponse:
+        name = template or (
+            self.partial_template_name if self.wants_partial() else self.template_name
+        )
+        response = TemplateResponse(self.request, name, context, status=status)
+        if self.partial_template_name:
+            # The same URL answers a page or a partial: caches must keep them apart, or
+            # the back button shows a bare table.
+            patch_vary_headers(response, ("HX-Request",))
+        return response
+
+
+class ObjectMixin(ItsmView):
+    """Fetches records through `visible_to`: invisible records are 404."""
+
+    model: ClassVar[type[models.Model]]
+    select_related: ClassVar[tuple[str, ...]] = ()
+    check_permission_first = False
+
+    def get_queryset(self) -> QuerySet[Any]:
+        manager: Any = self.model._default_manager
+        queryset: QuerySet[Any] = manager.visible_to(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        return queryset
+
+    def get_object(self) -> Any:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+
+class ObjectListView(ObjectMixin):
+    """A filtered, sorted, paginated list. Runs the same number of queries whatever the
+    page size: set `select_related` to every relation the row template shows.
+
+    Attributes: `filterset_class`, `sort_fields` (URL key → order_by fields), `default_sort`,
+    `page_sizes`, `default_page_size`, `max_page_size`."""
+
+    filterset_class: ClassVar[Any]
+    sort_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
+    default_sort: ClassVar[str] = ""
+    page_sizes: ClassVar[tuple[int, ...]] = (10, 25, 50, 100)
+    default_page_size: ClassVar[int] = 25
+    max_page_size: ClassVar[int] = 200
+    check_permission_first = True
+
+    def get_filter_data(self) -> QueryDict:
+        return self.request.GET
+
+    def get_sort(self) -> str:
+        sort = self.request.GET.get("sort", "") or self.default_sort
+        if sort.lstrip("-") not in self.sort_fields:
+            sort = self.default_sort
+        return sort
+
+    def get_ordering(self, sort: str) -> list[str]:
+        fields = self.sort_fields.get(sort.lstrip("-"), ())
+        if sort.startswith("-"):
+            fields = tuple(f[1:] if f.startswith("-") else "-" + f for f in fields)
+        return [*fields, "-pk" if sort.startswith("-") else "pk"]
+
+    def get_page_size(self) -> int:
+        raw = self.request.GET.get("page_size", "")
+        size = int(raw) if raw.isdigit() else self.default_page_size
+        return max(1, min(size, self.max_page_size))
+
+    def paginate(self, queryset: QuerySet[Any]) -> Page[Any]:
+        return Paginator(queryset, self.get_page_size()).get_page(self.request.GET.get("page"))
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        filter_data = self.get_filter_data()
+        filterset = self.filterset_class(filter_data, queryset=self.get_queryset(), request=request)
+        status = 200
+        if filterset.is_valid():
+            queryset = filterset.qs
+        else:
+            queryset, status = self.get_queryset().none(), 400
+        prepare_filter_form(filterset.form)
+        sort = self.get_sort()
+        page = self.paginate(queryset.order_by(*self.get_ordering(sort)))
+        context = self.get_context_data(
+            filterset=filterset,
+            filter_data=filter_data,
+            page_obj=page,
+            object_list=page.object_list,
+            sort=sort,
+            page_size=self.get_page_size(),
+            page_sizes=self.page_sizes,
+        )
+        return self.render(context, status=status)
+
+
+class ObjectDetailView(ObjectMixin):
+    """One record: 404 when invisible, then 403 without `permission`."""
+
+    context_object_name: ClassVar[str] = "object"
+
+    def get_context_data(self, obj: Any, **context: Any) -> dict[str, Any]:
+        return {"object": obj, self.context_object_name: obj, **context}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        self.check_permission()
+        return self.render(self.get_context_data(obj))
+
+
+class ObjectEditView(ObjectMixin):
+    """Create (no pk in the URL) or edit a record through a form and a service verb.
+
+    Subclasses set `form_class` and implement `save()`, which calls the service. With
+    `versioned`, the page carries the record's version in a hidden field and the service
+    refuses a stale one (409, nothing overwritten). Invalid input re-renders the form with
+    a message per field and status 400."""
+
+    form_class: ClassVar[type[forms.BaseForm]]
+    versioned: ClassVar[bool] = False
+    success_message: ClassVar[Any] = _("Saved.")
+
+    def get_form(self, obj: Any, data: QueryDict | None = None) -> forms.BaseForm:
+        kwargs: dict[str, Any] = {"data": data, "initial": self.get_initial(obj)}
+        if issubclass(self.form_class, forms.BaseModelForm):
+            kwargs["instance"] = obj
+        return self.form_class(**kwargs)
+
+    def get_initial(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def save(self, form: forms.BaseForm, obj: Any, version: int | None) -> Any:
+        raise NotImplementedError
+
+    def get_success_url(self, obj: Any) -> str:
+        url: str = obj.get_absolute_url()
+        return url
+
+    def get_success_message(self, obj: Any) -> str:
+        return str(self.success_message) % {"object": obj}
+
+    def get_context_data(self, obj: Any, form: forms.BaseForm, **context: Any) -> dict[str, Any]:
+        return {"object": obj, "form": form, **context}
+
+    def fetch(self) -> Any:
+        return self.get_object() if "pk" in self.kwargs else None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.fetch()
+        self.check_permission()
+        return self.render(self.get_context_data(obj, self.get_form(obj)))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.fetch()
+        self.check_permission()
+        form = self.get_form(obj, request.POST)
+        version = parse_version(request.POST) if self.versioned else None
+        if self.versioned and obj is not None and version is None:
+            form.full_clean()
+            form.add_error(None, gettext("The form is incomplete: reload the page."))
+        if form.is_valid():
+            try:
+                saved = self.save(form, obj, version)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except ConflictError as exc:
+                context = self.get_context_data(obj, form, conflict=exc.message)
+                return self.render(context, status=409)
+            else:
+                messages.success(request, self.get_success_message(saved))
+                return redirect_after_post(request, self.get_success_url(saved))
+        return self.render(self.get_context_data(obj, form), status=400)
+
+
+class ObjectTransitionView(ObjectMixin):
+    """Take one workflow transition on a record: GET shows the transition's form (in a
+    dialog for HTMX, as a page otherwise), POST calls the service.
+
+    Subclasses set `workflow` and implement `perform()`. `transition_names` limits which
+    transitions this view offers (the portal offers the requester's only)."""
+
+    workflow: ClassVar[Workflow[Any]]
+    transition_names: ClassVar[tuple[str, ...] | None] = None
+
+    def get_transition(self) -> Transition:
+        name = self.kwargs["name"]
+        transition = self.workflow.get(name)
+        if transition is None or (
+            self.transition_names is not None and name not in self.transition_names
+        ):
+            raise Http404(gettext("Unknown action."))
+        return transition
+
+    def get_transition_form(
+        self, transition: Transition, obj: Any, data: QueryDict | None = None
+    ) -> forms.Form | None:
+        if transition.form is None:
+            return None
+        return transition.form(data)
+
+    def perform(
+        self, obj: Any, transition: Transition, data: dict[str, Any], version: int | None
+    ) -> Any:
+        raise NotImplementedError
+
+    def get_success_url(self, obj: Any) -> str:
+        url: str = obj.get_absolute_url()
+        return url
+
+    def get_context_data(
+        self, obj: Any, transition: Transition, form: forms.Form | None, **context: Any
+    ) -> dict[str, Any]:
+        return {"object": obj, "transition": transition, "form": form, **context}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        transition = self.get_transition()
+        refused = self.workflow.refusal(obj, transition, request.user)
+        if refused is not None:
+            status, reason = refused
+            if status == 403:
+                raise PermissionDenied(reason)
+            return error_response(request, status, reason, back_url=self.get_success_url(obj))
+        form = self.get_transition_form(transition, obj)
+        return self.render(self.get_context_data(obj, transition, form))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        transition = self.get_transition()
+        data = {
+            key: value
+            for key, value in request.POST.dict().items()
+            if key not in ("csrfmiddlewaretoken", "version", "next")
+        }
+        try:
+            saved = self.perform(obj, transition, data, parse_version(request.POST))
+        except ValidationError as exc:
+            form = self.get_transition_form(transition, obj, request.POST)
+            if form is None:
+                form = forms.Form(request.POST)
+            add_service_errors(form, exc)
+            return self.render(self.get_context_data(obj, transition, form), status=400)
+        except ConflictError as exc:
+            return error_response(request, 409, exc.message, back_url=self.get_success_url(obj))
+        messages.success(
+            request,
+            gettext("%(number)s: “%(action)s” done.")
+            % {"number": getattr(saved, "number", saved), "action": transition.label},
+        )
+        return redirect_after_post(request, safe_next_url(request, self.get_success_url(saved)))

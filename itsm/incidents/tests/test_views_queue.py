@@ -1,0 +1,194 @@
+"""The queues: tabs, filters, search, sorting, paging, HTMX partials — and the same
+number of queries whatever the page size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from itsm.accounts.models import User
+from itsm.core.choices import TicketImpact, TicketUrgency
+from itsm.incidents.choices import IncidentStatus
+from itsm.incidents.models import Incident
+from itsm.incidents.tests.factories import incident_in, log
+from itsm.incidents.tests.ui import UITestCase
+
+URL = reverse("incidents:incident_list")
+
+
+def numbers(response: Any) -> list[str]:
+    return [incident.number for incident in response.context["object_list"]]
+
+
+class QueueTests(UITestCase):
+    def setUp(self) -> None:
+        self.new = log(
+            self.agent,
+            requester=self.nurse,
+            title="门诊挂号系统无法登录",
+            impact=TicketImpact.HIGH,
+            urgency=TicketUrgency.HIGH,
+        )
+        self.front = incident_in(self, IncidentStatus.IN_PROGRESS, title="护士站打印机卡纸")
+        self.routed = incident_in(
+            self,
+            IncidentStatus.ASSIGNED,
+            group=self.vendor_group,
+            requester=self.doctor,
+            title="HIS医嘱保存缓慢",
+            service=self.his,
+        )
+        self.closed = incident_in(self, IncidentStatus.CLOSED, title="显示器黑屏")
+
+    def test_open_incidents_of_my_groups_are_the_default(self) -> None:
+        self.login(self.engineer)
+        response = self.client.get(URL)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.context["queue"], "my_groups")
+        self.assertEqual(numbers(response), [self.front.number])
+
+    def test_each_tab_shows_its_queue(self) -> None:
+        self.login(self.agent)
+        self.assertCountEqual(
+            numbers(self.client.get(URL, {"queue": "all"})),
+            [self.new.number, self.front.number, self.routed.number],
+        )
+        self.assertEqual(
+            numbers(self.client.get(URL, {"queue": "unassigned"})),
+            [self.new.number, self.routed.number],
+        )
+        self.login(self.engineer)
+        self.assertEqual(numbers(self.client.get(URL, {"queue": "mine"})), [self.front.number])
+
+    def test_a_vendor_engineer_sees_only_what_was_routed_to_his_group(self) -> None:
+        self.login(self.vendor)
+        response = self.client.get(URL, {"queue": "all", "open": "unknown"})
+        self.assertEqual(numbers(response), [self.routed.number])
+        self.login(self.other_vendor)
+        response = self.client.get(URL, {"queue": "all", "open": "unknown"})
+        self.assertEqual(numbers(response), [])
+
+    def test_it_sorts_by_priority_then_oldest_first(self) -> None:
+        self.login(self.agent)
+        response = self.client.get(URL, {"queue": "all"})
+        listed = list(response.context["object_list"])
+        keys = [(i.priority, i.reported_at) for i in listed]
+        self.assertEqual(keys, sorted(keys))
+        self.assertEqual(listed[0], self.new)
+
+    def test_a_column_header_sorts_and_sorts_back(self) -> None:
+        self.login(self.agent)
+        ascending = numbers(self.client.get(URL, {"queue": "all", "sort": "number"}))
+        descending = numbers(self.client.get(URL, {"queue": "all", "sort": "-number"}))
+        self.assertEqual(ascending, sorted(ascending))
+        self.assertEqual(descending, list(reversed(ascending)))
+        unknown = self.client.get(URL, {"queue": "all", "sort": "password"})
+        self.assertEqual(unknown.context["sort"], "priority")
+
+    def test_filters_narrow_the_list(self) -> None:
+        self.login(self.agent)
+        self.assertEqual(
+            numbers(self.client.get(URL, {"queue": "all", "status": IncidentStatus.CLOSED})),
+            [self.closed.number],
+        )
+        self.assertEqual(
+            numbers(self.client.get(URL, {"queue": "all", "service": self.his.pk})),
+            [self.routed.number],
+        )
+        self.assertEqual(
+            numbers(
+                self.client.get(URL, {"queue": "all", "assignment_group": self.vendor_group.pk})
+            ),
+            [self.routed.number],
+        )
+        self.assertEqual(
+            numbers(self.client.get(URL, {"queue": "all", "department": self.radiology.pk})),
+            [self.routed.number],
+        )
+        self.assertEqual(
+            numbers(self.client.get(URL, {"queue": "all", "priority": "1"})), [self.new.number]
+        )
+
+    def test_it_finds_by_number_and_by_words_of_the_title(self) -> None:
+        self.login(self.agent)
+        self.assertEqual(
+            numbers(self.client.get(URL, {"q": self.closed.number})), [self.closed.number]
+        )
+        self.assertEqual(
+            numbers(self.client.get(URL, {"q": str(int(self.routed.number[3:]))})),
+            [self.routed.number],
+        )
+        self.assertEqual(numbers(self.client.get(URL, {"q": "打印机 卡纸"})), [self.front.number])
+
+    def test_an_invalid_filter_is_400_and_lists_nothing(self) -> None:
+        self.login(self.agent)
+        response = self.client.get(URL, {"queue": "everything"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(numbers(response), [])
+
+    def test_an_htmx_request_gets_only_the_table(self) -> None:
+        self.login(self.agent)
+        response = self.htmx("get", URL + "?queue=all")
+        self.assertEqual(response.status_code, 200)
+        self.assertTemplateUsed(response, "incidents/_incident_table.html")
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, self.routed.number)
+        self.assertIn("HX-Request", response["Vary"])
+
+    def test_pages_have_the_requested_size(self) -> None:
+        self.login(self.agent)
+        response = self.client.get(URL, {"queue": "all", "open": "unknown", "page_size": 2})
+        self.assertEqual(len(response.context["object_list"]), 2)
+        self.assertEqual(response.context["page_obj"].paginator.num_pages, 2)
+        second = self.client.get(
+            URL, {"queue": "all", "open": "unknown", "page_size": 2, "page": 2}
+        )
+        self.assertEqual(len(second.context["object_list"]), 2)
+
+
+class QueueQueryCountTests(UITestCase):
+    """The queue page runs a constant number of queries, whatever the page size."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        requesters = (cls.nurse, cls.doctor)
+        groups = (cls.front_group, cls.vendor_group, cls.other_vendor_group)
+        services = (cls.his, cls.pacs, None)
+        for index in range(60):
+            log(
+                cls.agent,
+                requester=requesters[index % 2],
+                assignment_group=groups[index % 3],
+                service=services[index % 3],
+                title="故障 %d" % index,
+            )
+
+    def assert_constant_queries(self, user: User, params: str) -> None:
+        self.login(user)
+        self.client.get(URL + "?page_size=5&" + params)  # warm the caches of the process
+        with CaptureQueriesContext(connection) as small:
+            response = self.client.get(URL + "?page_size=5&" + params)
+        self.assertEqual(len(response.context["object_list"]), 5)
+        with self.assertNumQueries(len(small)):
+            response = self.client.get(URL + "?page_size=50&" + params)
+        self.assertEqual(len(response.context["object_list"]), 50 if "all" in params else 20)
+
+    def test_the_desk_queue_runs_the_same_queries_for_5_and_50_rows(self) -> None:
+        self.assert_constant_queries(self.agent, "queue=all")
+
+    def test_a_vendor_queue_runs_the_same_queries_for_5_and_50_rows(self) -> None:
+        self.assert_constant_queries(self.vendor, "queue=my_groups")
+
+    def test_the_htmx_table_runs_the_same_queries_for_5_and_50_rows(self) -> None:
+        self.login(self.agent)
+        self.htmx("get", URL + "?queue=all&page_size=5")
+        with CaptureQueriesContext(connection) as small:
+            self.htmx("get", URL + "?queue=all&page_size=5")
+        with self.assertNumQueries(len(small)):
+            response = self.htmx("get", URL + "?queue=all&page_size=50")
+        self.assertEqual(len(response.context["object_list"]), 50)
+        self.assertEqual(Incident.objects.count(), 60)

@@ -1,0 +1,316 @@
+"""The incident page: header, details, routing, links, the timeline in words, the
+actions this user may take, and the forms on the page (reply, major incident, links)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core.models import AuditEntry, Comment
+from itsm.core.views import (
+    AuditLine,
+    ObjectDetailView,
+    ObjectMixin,
+    add_service_errors,
+    audit_headline,
+    describe_audit_entries,
+    get_object_for_user,
+    parse_version,
+    redirect_after_post,
+)
+from itsm.incidents.forms import CommentForm, MajorForm
+from itsm.incidents.models import Incident
+from itsm.incidents.services import (
+    comment_on_incident,
+    incident_timeline,
+    link_incidents,
+    set_major_incident,
+    update_incident,
+)
+from itsm.incidents.workflow import INCIDENT_WORKFLOW, is_routed_to_actor
+
+
+def get_incident_for_user(request: HttpRequest, pk: Any) -> Incident:
+    """The incident if this user may see it, else 404."""
+    incident: Incident = get_object_for_user(request, Incident, pk)
+    return incident
+
+
+# --------------------------------------------------------------------------------------
+# Forms only these pages use (an incident named by its number)
+
+
+def normalise_number(value: str) -> str:
+    value = value.strip().upper()
+    if value.isdigit():
+        return "%s%07d" % (Incident.NUMBER_PREFIX, int(value))
+    return value
+
+
+class RelatedIncidentForm(forms.Form):
+    related = forms.CharField(
+        label=_("Related incident number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "INC0000123", "autocomplete": "off"}),
+    )
+
+
+class ParentIncidentForm(forms.Form):
+    parent = forms.CharField(
+        label=_("Parent incident number"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave empty to detach this incident from its parent."),
+        widget=forms.TextInput(attrs={"placeholder": "INC0000123", "autocomplete": "off"}),
+    )
+
+
+def find_visible_incident(request: HttpRequest, number: str) -> Incident | None:
+    return Incident.objects.visible_to(request.user).filter(number=normalise_number(number)).first()
+
+
+# --------------------------------------------------------------------------------------
+# The incident page
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One row of the timeline as the page shows it."""
+
+    at: datetime
+    actor: Any
+    comment: Comment | None
+    audit: AuditEntry | None
+    headline: str
+    lines: list[AuditLine]
+    note: str = ""
+
+
+# What a requester sees of the audit trail on the portal.
+PUBLIC_AUDIT_FIELDS = frozenset(
+    {"status", "assignment_group_id", "assignee_id", "resolution_code", "pending_reason", "major"}
+)
+
+
+def timeline_items(incident: Incident, viewer: Any, *, public: bool = False) -> list[TimelineItem]:
+    """The incident's timeline with each audited change described readably. `public`
+    keeps only what a requester should read: replies and the main status changes."""
+    entries = incident_timeline(incident, viewer=viewer)
+    audits = [entry.audit for entry in entries if entry.audit is not None]
+    described = describe_audit_entries(audits, Incident)
+    items: list[TimelineItem] = []
+    for entry in entries:
+        if entry.comment is not None:
+            if public and not entry.comment.is_public:
+                continue
+            items.append(TimelineItem(entry.at, entry.actor, entry.comment, None, "", []))
+            continue
+        audit = entry.audit
+        assert audit is not None
+        lines = described.get(audit.pk, [])
+        note = "" if audit.action == "link" else audit.note
+        if public:
+            if audit.action not in ("create",) and not audit.action.startswith("transition:"):
+                continue
+            lines = [line for line in lines if line.key in PUBLIC_AUDIT_FIELDS]
+            # Routing reasons are written for engineers; the requester reads his own notes.
+            if audit.actor_id != getattr(viewer, "pk", None):
+                note = ""
+        headline = audit_headline(audit, INCIDENT_WORKFLOW)
+        items.append(TimelineItem(entry.at, entry.actor, None, audit, headline, lines, note))
+    return items
+
+
+DETAIL_RELATIONS = (
+    "requester__department",
+    "department",
+    "service",
+    "assignment_group__vendor",
+    "assignee",
+    "parent",
+)
+
+
+def incident_page_context(
+    request: HttpRequest, incident: Incident, **context: Any
+) -> dict[str, Any]:
+    """Everything the incident page shows. The POST views of the page (comment, major,
+    link, parent) re-render it with their bound form and its errors."""
+    user: Any = request.user
+    transitions = INCIDENT_WORKFLOW.available(incident, user)
+    editable = incident.is_open or incident.status == "resolved"
+    base: dict[str, Any] = {
+        "object": incident,
+        "incident": incident,
+        "transitions": transitions,
+        "actions": [(t, t.form is not None) for t in transitions],
+        "timeline": timeline_items(incident, user),
+        "routing": incident.routing.select_related(
+            "from_group", "group", "assignee", "actor"
+        ).order_by("created_at", "id"),
+        "configuration_items": incident.configuration_items.all(),
+        "children": incident.children.select_related("assignment_group").order_by("number"),
+        "related_incidents": incident.related.order_by("number"),
+        "can_edit": editable
+        and user.has_perm("incidents.change_incident")
+        and not is_routed_to_actor(incident, user),
+        "can_comment": incident.status not in ("closed", "cancelled"),
+        "can_note": user.has_perm("incidents.add_work_note"),
+        "can_set_major": user.has_perm("incidents.set_major_incident") and incident.is_open,
+        "can_link": user.has_perm("incidents.link_incident"),
+        "comment_form": CommentForm(),
+        "major_form": MajorForm(initial={"major": not incident.major}),
+        "related_form": RelatedIncidentForm(),
+        "parent_form": ParentIncidentForm(
+            initial={"parent": incident.parent.number if incident.parent else ""}
+        ),
+        "nav": "queues",
+    }
+    base.update(context)
+    return base
+
+
+class IncidentDetailView(ObjectDetailView):
+    model = Incident
+    permission = "incidents.view_incident"
+    template_name = "incidents/incident_detail.html"
+    select_related = DETAIL_RELATIONS
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        if not request.user.has_perm("incidents.work_incident"):
+            # Requesters follow their incidents on the portal, which shows public replies.
+            return redirect("portal:incident_detail", pk=incident.pk)
+        return self.render(incident_page_context(request, incident))
+
+
+class IncidentPagePostView(ObjectMixin):
+    """A form on the incident page (comment, major, link, parent): on success back to the
+    page, on bad input the page again with the form's errors and status 400."""
+
+    model = Incident
+    permission = "incidents.view_incident"
+    select_related = DETAIL_RELATIONS
+    template_name = "incidents/incident_detail.html"
+    modal_id: ClassVar[str] = ""
+
+    def invalid(self, incident: Incident, **forms_: Any) -> HttpResponse:
+        context = incident_page_context(self.request, incident, open_modal=self.modal_id, **forms_)
+        return self.render(context, status=400)
+
+    def done(self, incident: Incident, message: str, anchor: str = "") -> HttpResponse:
+        messages.success(self.request, message)
+        return redirect_after_post(self.request, incident.get_absolute_url() + anchor)
+
+
+class IncidentCommentView(IncidentPagePostView):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            try:
+                comment_on_incident(
+                    incident,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.cleaned_data["internal"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                message = (
+                    gettext("Work note added.")
+                    if form.cleaned_data["internal"]
+                    else gettext("Reply sent to the requester.")
+                )
+                return self.done(incident, message, "#timeline-end")
+        return self.invalid(incident, comment_form=form)
+
+
+class IncidentMajorView(IncidentPagePostView):
+    modal_id = "major-modal"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        form = MajorForm(request.POST)
+        if not form.is_valid():
+            return self.invalid(incident, major_form=form)
+        major = form.cleaned_data["major"]
+        set_major_incident(
+            incident, actor=request.user, major=major, reason=form.cleaned_data["reason"]
+        )
+        message = (
+            gettext("%(number)s is now a major incident; the IT managers have been told.")
+            if major
+            else gettext("%(number)s is no longer a major incident.")
+        )
+        return self.done(incident, message % {"number": incident.number})
+
+
+class IncidentLinkView(IncidentPagePostView):
+    modal_id = "link-modal"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        form = RelatedIncidentForm(request.POST)
+        if form.is_valid():
+            other = find_visible_incident(request, form.cleaned_data["related"])
+            if other is None:
+                form.add_error("related", gettext("There is no incident with this number."))
+            else:
+                try:
+                    link_incidents(incident, other, actor=request.user)
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    return self.done(
+                        incident, gettext("Linked with %(number)s.") % {"number": other.number}
+                    )
+        return self.invalid(incident, related_form=form)
+
+
+class IncidentParentView(IncidentPagePostView):
+    modal_id = "parent-modal"
+    permission = "incidents.change_incident"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        form = ParentIncidentForm(request.POST)
+        version = parse_version(request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["parent"]
+            parent = find_visible_incident(request, number) if number else None
+            if number and parent is None:
+                form.add_error("parent", gettext("There is no incident with this number."))
+            elif version is None:
+                form.add_error(None, gettext("The form is incomplete: reload the page."))
+            else:
+                try:
+                    update_incident(
+                        incident, {"parent": parent}, actor=request.user, version=version
+                    )
+                except ValidationError as exc:
+                    add_service_errors(form, exc)
+                else:
+                    message = (
+                        gettext("%(number)s is now the parent incident.")
+                        % {"number": parent.number}
+                        if parent
+                        else gettext("Detached from the parent incident.")
+                    )
+                    return self.done(incident, message)
+        return self.invalid(incident, parent_form=form)
