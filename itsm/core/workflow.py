@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django import forms
@@ -108,7 +107,7 @@ def apply_transition(
 ) -> T:
     """Take one transition, atomically: lock the row, check the version, the source status,
     the permission, the guards and the transition's form; run its action; set the status
-    and its timestamp; audit the change; run its effects after commit.
+    and its timestamp; audit the change; run its effects.
 
     Raises TransitionNotAllowed (409), StaleVersion (409), PermissionDenied (403) or
     ValidationError with a message per field (400). On any error nothing is written."""
@@ -151,6 +150,9 @@ def apply_transition(
             changes=changes,
             note=str(cleaned.get("reason") or cleaned.get("note") or ""),
         )
+        # Effects run inside the transaction: in-app notifications are rows, and anything
+        # that leaves the database (mail, chat robots) is enqueued as a task, which the
+        # database task backend also commits or rolls back with the write.
         for effect in transition.effects:
-            transaction.on_commit(partial(effect, locked, actor=actor, data=cleaned))
+            effect(locked, actor=actor, data=cleaned)
     return locked

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from itsm.core.exceptions import StaleVersion, TransitionNotAllowed
-from itsm.core.models import AuditEntry, Comment
-from itsm.core.services import add_comment
+from itsm.core.models import AuditEntry, Comment, Notification
+from itsm.core.services import add_comment, notify
 from itsm.core.testing import BaseTestCase
 from itsm.core.workflow import Transition, Workflow, apply_transition
 from itsm.incidents.choices import IncidentStatus
@@ -29,6 +29,7 @@ class ReasonForm(forms.Form):
 
 def record_effect(ticket: Incident, *, actor: Any, data: dict[str, Any]) -> None:
     EFFECTS.append((ticket.pk, data))
+    notify([actor], ticket, "effect of %s" % ticket.status)
 
 
 def comment_then_fail(ticket: Incident, *, actor: Any, data: dict[str, Any]) -> None:
@@ -124,24 +125,28 @@ class ApplyTransitionTests(BaseTestCase):
         self.assertIsNotNone(finished.resolved_at)
         self.assertEqual(finished.resolved_at, finished.updated_at)
 
-    def test_effects_run_only_after_commit(self) -> None:
-        with self.captureOnCommitCallbacks(execute=True) as callbacks:
-            apply_transition(self.ticket, FLOW, "start", actor=self.engineer, data={"reason": "x"})
-            self.assertEqual(EFFECTS, [])
-        self.assertEqual(len(callbacks), 1)
+    def test_effects_run_in_the_transaction_after_the_status_is_set(self) -> None:
+        apply_transition(self.ticket, FLOW, "start", actor=self.engineer, data={"reason": "x"})
         self.assertEqual(EFFECTS, [(self.ticket.pk, {"reason": "x", "detail": ""})])
+        self.assertEqual(
+            list(
+                Notification.objects.filter(object_id=self.ticket.pk).values_list(
+                    "message", flat=True
+                )
+            ),
+            ["effect of %s" % S.IN_PROGRESS],
+        )
 
-    def test_effects_do_not_run_when_the_surrounding_transaction_rolls_back(self) -> None:
-        with self.captureOnCommitCallbacks(execute=True):
-            try:
-                with transaction.atomic():
-                    apply_transition(
-                        self.ticket, FLOW, "start", actor=self.engineer, data={"reason": "x"}
-                    )
-                    raise RuntimeError("the caller fails afterwards")
-            except RuntimeError:
-                pass
-        self.assertEqual(EFFECTS, [])
+    def test_what_effects_wrote_rolls_back_with_the_surrounding_transaction(self) -> None:
+        try:
+            with transaction.atomic():
+                apply_transition(
+                    self.ticket, FLOW, "start", actor=self.engineer, data={"reason": "x"}
+                )
+                raise RuntimeError("the caller fails afterwards")
+        except RuntimeError:
+            pass
+        self.assertFalse(Notification.objects.filter(object_id=self.ticket.pk).exists())
         self.assertEqual(Incident.objects.get(pk=self.ticket.pk).status, S.NEW)
 
     def test_a_failing_action_rolls_back_everything_it_wrote(self) -> None:
