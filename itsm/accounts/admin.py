@@ -102,7 +102,8 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     @admin.display(description=_("roles"))
     def roles(self, user: User) -> str:
         # Reads the prefetched groups: no query per row.
-        return "、".join(sorted(role_label(g.name) for g in user.groups.all()))
+        # Translators: the separator between the items of a list ("、" in Chinese).
+        return str(_(", ")).join(sorted(role_label(g.name) for g in user.groups.all()))
 
 
 @admin.register(Department)

@@ -35,7 +35,7 @@ class ValidationErrorSchema(OpenApiSerializerExtension):  # type: ignore[no-unty
                 )
             ),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
-            "example": {"title": ["This field is required."]},
+            "example": {"title": [str(_("This field is required."))]},
         }
 
 

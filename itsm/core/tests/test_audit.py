@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 
 from itsm.core.context import RequestContext, current_request
 from itsm.core.models import AuditEntry
@@ -91,7 +92,10 @@ class AuditTests(BaseTestCase):
         incident = log_incident({"title": "监控告警"}, actor=self.agent)
         entry = write_audit(incident, actor=SYSTEM, action="sweep")
         self.assertIsNone(entry.actor)
-        self.assertEqual(str(SYSTEM), "System")
+        with translation.override("en"):
+            self.assertEqual(str(SYSTEM), "System")
+        with translation.override("zh-hans"):
+            self.assertEqual(str(SYSTEM), "系统")
 
     def test_changes_are_stored_as_old_and_new_json_values(self) -> None:
         incident = log_incident({"title": "旧标题"}, actor=self.agent)

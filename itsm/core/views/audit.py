@@ -62,7 +62,8 @@ def _display(field: Any, value: Any, related: Mapping[Any, Mapping[Any, Any]]) -
         return str(value)
     if field.many_to_many:
         objects = related.get(field.related_model, {})
-        return ", ".join(str(objects.get(pk, "#%s" % pk)) for pk in value)
+        # Translators: the separator between the items of a list ("、" in Chinese).
+        return gettext(", ").join(str(objects.get(pk, "#%s" % pk)) for pk in value)
     if field.is_relation:
         return str(related.get(field.related_model, {}).get(value, "#%s" % value))
     if getattr(field, "flatchoices", None):

@@ -15,6 +15,7 @@ from itsm.incidents.tests.ui import UITestCase
 class NotificationPageTests(UITestCase):
     def setUp(self) -> None:
         self.incident = incident_in(self, IncidentStatus.IN_PROGRESS)
+        Notification.objects.all().delete()  # those the routing wrote: start from a known set
         content_type = ContentType.objects.get_for_model(Incident)
         self.notes = [
             Notification.objects.create(
