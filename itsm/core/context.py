@@ -12,5 +12,6 @@ class RequestContext:
 
 
 current_request: ContextVar[RequestContext] = ContextVar(
-    "current_request", default=RequestContext()  # noqa: B039 - frozen, so immutable
+    "current_request",
+    default=RequestContext(),  # noqa: B039 - frozen, so immutable
 )

@@ -17,11 +17,10 @@ from itsm.cmdb.models import ConfigurationItem, Service
 PASSWORD = "Persona#2026"
 
 
-def make_user(username: str, *roles: str, department: Department | None = None,
-              **fields: Any) -> User:
-    user = User.objects.create_user(
-        username, password=PASSWORD, department=department, **fields
-    )
+def make_user(
+    username: str, *roles: str, department: Department | None = None, **fields: Any
+) -> User:
+    user = User.objects.create_user(username, password=PASSWORD, department=department, **fields)
     user.groups.set([Group.objects.get(name=str(role)) for role in roles])
     return user
 
@@ -42,6 +41,18 @@ class BaseTestCase(TestCase):
     manager: User
     admin: User
     outsider: User
+    emergency: Department
+    radiology: Department
+    it_department: Department
+    his_vendor: Vendor
+    pacs_vendor: Vendor
+    desk_group: SupportGroup
+    front_group: SupportGroup
+    vendor_group: SupportGroup
+    other_vendor_group: SupportGroup
+    his: Service
+    pacs: Service
+    printer: ConfigurationItem
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -57,17 +68,20 @@ class BaseTestCase(TestCase):
         cls.his_vendor = Vendor.objects.create(name="卫宁健康")
         cls.pacs_vendor = Vendor.objects.create(name="联影医疗")
 
-        cls.nurse = make_user("nurse", Role.REQUESTER, department=cls.emergency,
-                              last_name="王", first_name="芳")
-        cls.doctor = make_user("doctor", Role.REQUESTER, department=cls.radiology,
-                               last_name="李", first_name="强")
+        cls.nurse = make_user(
+            "nurse", Role.REQUESTER, department=cls.emergency, last_name="王", first_name="芳"
+        )
+        cls.doctor = make_user(
+            "doctor", Role.REQUESTER, department=cls.radiology, last_name="李", first_name="强"
+        )
         cls.agent = make_user("agent", Role.AGENT, department=cls.it_department)
         cls.engineer = make_user("engineer", Role.FRONT_LINE, department=cls.it_department)
         cls.vendor = make_user("vendor", Role.BACK_LINE)
         cls.other_vendor = make_user("other_vendor", Role.BACK_LINE)
         cls.manager = make_user("manager", Role.MANAGER, department=cls.it_department)
-        cls.admin = make_user("admin", Role.ADMIN, department=cls.it_department,
-                              is_staff=True, is_superuser=True)
+        cls.admin = make_user(
+            "admin", Role.ADMIN, department=cls.it_department, is_staff=True, is_superuser=True
+        )
         cls.outsider = make_user("outsider")
 
         cls.desk_group = SupportGroup.objects.create(name="服务台", tier=SupportTier.SERVICE_DESK)

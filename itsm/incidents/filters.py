@@ -57,8 +57,19 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
 
     class Meta:
         model = Incident
-        fields = ("q", "queue", "status", "kind", "priority", "assignment_group", "service",
-                  "department", "major", "requester", "assignee")
+        fields = (
+            "q",
+            "queue",
+            "status",
+            "kind",
+            "priority",
+            "assignment_group",
+            "service",
+            "department",
+            "major",
+            "requester",
+            "assignee",
+        )
 
     def filter_q(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         value = value.strip()
@@ -81,8 +92,10 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         if value == IncidentQueue.MY_GROUPS and user is not None:
             return queryset.filter(assignment_group__in=user.group_ids())
         if value == IncidentQueue.UNASSIGNED:
-            return queryset.filter(Q(assignment_group__isnull=True) | Q(assignee__isnull=True),
-                                   status__in=OPEN_STATUSES)
+            return queryset.filter(
+                Q(assignment_group__isnull=True) | Q(assignee__isnull=True),
+                status__in=OPEN_STATUSES,
+            )
         return queryset
 
     def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None) -> Any:

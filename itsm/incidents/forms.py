@@ -78,8 +78,10 @@ class RouteForm(forms.Form):
         data = super().clean() or {}
         group, assignee = data.get("assignment_group"), data.get("assignee")
         if group and assignee and not group.members.filter(pk=assignee.pk).exists():
-            self.add_error("assignee", _("%(user)s is not a member of %(group)s.")
-                           % {"user": assignee, "group": group})
+            self.add_error(
+                "assignee",
+                _("%(user)s is not a member of %(group)s.") % {"user": assignee, "group": group},
+            )
         return data
 
 
@@ -93,8 +95,9 @@ class PendForm(forms.Form):
     pending_reason = forms.ChoiceField(
         label=_("Pending reason"), choices=IncidentPendingReason.choices
     )
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}),
-                           required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 class ResolveForm(forms.Form):
@@ -117,8 +120,9 @@ class NoteForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}),
-                           max_length=20000)
+    body = forms.CharField(
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000
+    )
     internal = forms.BooleanField(label=_("Internal work note"), required=False)
 
 

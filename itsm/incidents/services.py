@@ -62,8 +62,8 @@ def _announce_major(incident: Incident) -> None:
     notify(
         managers,
         incident,
-        _("Major incident %(number)s: %(title)s") % {"number": incident.number,
-                                                      "title": incident.title},
+        _("Major incident %(number)s: %(title)s")
+        % {"number": incident.number, "title": incident.title},
     )
 
 
@@ -210,11 +210,17 @@ def comment_on_incident(
     visibility = CommentVisibility.INTERNAL if internal else CommentVisibility.PUBLIC
     comment = add_comment(incident, actor=actor, body=body, visibility=visibility)
     if actor.pk != incident.requester_id and not internal:
-        notify([incident.requester], incident,
-               _("New reply on %(number)s") % {"number": incident.number})
+        notify(
+            [incident.requester],
+            incident,
+            _("New reply on %(number)s") % {"number": incident.number},
+        )
     elif actor.pk == incident.requester_id and incident.assignee_id:
-        notify([incident.assignee], incident,
-               _("The requester replied on %(number)s") % {"number": incident.number})
+        notify(
+            [incident.assignee],
+            incident,
+            _("The requester replied on %(number)s") % {"number": incident.number},
+        )
     return comment
 
 
