@@ -16,10 +16,18 @@ from rest_framework.response import Response
 
 from itsm.accounts.models import SupportGroup, User
 from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.core.api.fields import ChoiceLabelField
 from itsm.core.api.transitions import TransitionsMixin
 from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
+from itsm.core.choices import TicketImpact, TicketPriority, TicketUrgency
 from itsm.core.models import Comment
-from itsm.incidents.choices import IncidentChannel
+from itsm.incidents.choices import (
+    IncidentChannel,
+    IncidentKind,
+    IncidentPendingReason,
+    IncidentResolutionCode,
+    IncidentStatus,
+)
 from itsm.incidents.filters import IncidentFilterSet
 from itsm.incidents.models import Incident
 from itsm.incidents.services import (
@@ -68,14 +76,14 @@ def _related_fields() -> dict[str, serializers.Field]:  # type: ignore[type-arg]
 class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-arg]
     """Labels for showing an incident without looking up its ids (in the user's language)."""
 
-    kind = serializers.CharField(source="get_kind_display")
-    channel = serializers.CharField(source="get_channel_display")
-    status = serializers.CharField(source="get_status_display")
-    impact = serializers.CharField(source="get_impact_display")
-    urgency = serializers.CharField(source="get_urgency_display")
-    priority = serializers.CharField(source="get_priority_display")
-    pending_reason = serializers.CharField(source="get_pending_reason_display")
-    resolution_code = serializers.CharField(source="get_resolution_code_display")
+    kind = ChoiceLabelField(IncidentKind.choices)
+    channel = ChoiceLabelField(IncidentChannel.choices)
+    status = ChoiceLabelField(IncidentStatus.choices)
+    impact = ChoiceLabelField(TicketImpact.choices)
+    urgency = ChoiceLabelField(TicketUrgency.choices)
+    priority = ChoiceLabelField(TicketPriority.choices)
+    pending_reason = ChoiceLabelField(IncidentPendingReason.choices)
+    resolution_code = ChoiceLabelField(IncidentResolutionCode.choices)
     requester = serializers.CharField(allow_null=True)
     department = serializers.CharField(allow_null=True)
     service = serializers.CharField(allow_null=True)
