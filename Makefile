@@ -43,6 +43,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy itsm
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: $(STAMP)
