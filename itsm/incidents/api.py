@@ -269,13 +269,18 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     """Incidents, consultations and service requests: list (with the queue filters),
     log, read, edit with `version`, and the workflow's transitions."""
 
-    queryset = Incident.objects.select_related(
-        "requester", "department", "service", "assignment_group", "assignee"
-    ).prefetch_related(
-        Prefetch(
-            "configuration_items", queryset=ConfigurationItem.objects.only("id", "code", "name")
-        ),
-        Prefetch("related", queryset=Incident.objects.only("id")),
+    # The queues' order, served by inc_queue_idx / inc_order_idx: most urgent, then oldest.
+    queryset = (
+        Incident.objects.select_related(
+            "requester", "department", "service", "assignment_group", "assignee"
+        )
+        .order_by("priority", "reported_at", "pk")
+        .prefetch_related(
+            Prefetch(
+                "configuration_items", queryset=ConfigurationItem.objects.only("id", "code", "name")
+            ),
+            Prefetch("related", queryset=Incident.objects.only("id")),
+        )
     )
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet

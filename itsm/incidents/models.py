@@ -103,7 +103,7 @@ class Incident(Ticket):
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
-        ordering = ("priority", "-reported_at")
+        ordering = ("priority", "reported_at")
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         permissions = (
@@ -124,6 +124,13 @@ class Incident(Ticket):
         indexes = (
             models.Index(fields=("status", "priority", "reported_at"), name="inc_queue_idx"),
             models.Index(fields=("priority", "reported_at"), name="inc_order_idx"),
+            # The open backlog (a few thousand rows) in queue order: "all open" sorts by
+            # priority and age without walking the closed history in inc_order_idx.
+            models.Index(
+                fields=("priority", "reported_at"),
+                name="inc_open_queue_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=("assignment_group", "status"), name="inc_group_idx"),
             models.Index(fields=("assignee", "status"), name="inc_assignee_idx"),
             models.Index(fields=("requester", "reported_at"), name="inc_requester_idx"),

@@ -24,14 +24,53 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from itsm.core.exceptions import ConflictError
+from itsm.core.views.generic import CappedPaginator
 
 
 class Pagination(PageNumberPagination):
-    """Page-number pagination answering {count, next, previous, results}; the client may ask
-    for up to 200 rows a page with ?page_size=."""
+    """Page-number pagination answering {count, count_capped, next, previous, results}; the
+    client may ask for up to 200 rows a page with ?page_size=.
+
+    The count stops at 10,000 (`count_capped` is then true): counting a million rows costs
+    more than the page itself. The pages of the first 10,000 rows can be fetched; a client
+    wanting more narrows its filters."""
 
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None
+        paginator: Any = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"]["description"] = _("The number of results, counted up to 10,000.")
+        properties = {
+            "count": properties.pop("count"),
+            "count_capped": {
+                "type": "boolean",
+                "example": False,
+                "description": _(
+                    "True when there are more results than count says: count then holds "
+                    "the cap, and only the pages of the first count results can be fetched."
+                ),
+            },
+            **properties,
+        }
+        response["properties"] = properties
+        response["required"] = ["count", "count_capped", "results"]
+        return response
 
 
 class Conflict(exceptions.APIException):

@@ -3,13 +3,15 @@ badges, icons from the locally served sprite."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms, template
+from django.conf import settings
 from django.forms.boundfield import BoundField
 from django.templatetags.static import static
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -25,25 +27,43 @@ STATUS_STYLES = {
 }
 
 
+@functools.cache
+def _sprite_url(static_url: str) -> str:
+    """The sprite's (hashed) URL: looked up once per process, not once per icon — a page
+    shows dozens. Keyed by STATIC_URL so that a changed setting is noticed."""
+    return static("vendor/bootstrap-icons/icons.svg")
+
+
 @register.simple_tag
 def icon(name: str, css: str = "") -> SafeString:
     """An icon from the sprite in static/vendor/bootstrap-icons (no icon font, no CDN)."""
     return format_html(
         '<svg class="bi {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         css,
-        static("vendor/bootstrap-icons/icons.svg"),
+        _sprite_url(settings.STATIC_URL),
         name,
+    )
+
+
+def status_badge_html(status: str, label: Any) -> SafeString:
+    """The status badge of `status` with its label (shared by the tag and the queue rows)."""
+    return format_html(
+        '<span class="badge rounded-pill status-badge status-{}">{}</span>',
+        STATUS_STYLES.get(status, "secondary"),
+        label,
+    )
+
+
+def priority_badge_html(value: Any, label: Any) -> SafeString:
+    """P1…P5 as a coloured badge with its full label as the tooltip."""
+    return format_html(
+        '<span class="badge priority-badge priority-{}" title="{}">P{}</span>', value, label, value
     )
 
 
 @register.simple_tag
 def status_badge(obj: Any) -> SafeString:
-    status = getattr(obj, "status", "")
-    return format_html(
-        '<span class="badge rounded-pill status-badge status-{}">{}</span>',
-        STATUS_STYLES.get(status, "secondary"),
-        obj.get_status_display(),
-    )
+    return status_badge_html(getattr(obj, "status", ""), obj.get_status_display())
 
 
 @register.simple_tag
@@ -56,9 +76,7 @@ def priority_badge(obj: Any) -> SafeString:
         value, label = obj, TicketPriority(obj).label if obj in TicketPriority.values else obj
     else:
         value, label = obj.priority, obj.get_priority_display()
-    return format_html(
-        '<span class="badge priority-badge priority-{}" title="{}">P{}</span>', value, label, value
-    )
+    return priority_badge_html(value, label)
 
 
 def _css_for(widget: forms.Widget) -> str:
@@ -69,6 +87,65 @@ def _css_for(widget: forms.Widget) -> str:
     if isinstance(widget, forms.Select):
         return "form-select"
     return "form-control"
+
+
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def _html_attrs(attrs: dict[str, Any]) -> str:
+    """Django's widgets/attrs.html in Python."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(" %s" % conditional_escape(name))
+        else:
+            parts.append(' %s="%s"' % (conditional_escape(name), conditional_escape(str(value))))
+    return "".join(parts)
+
+
+def _render_select(field: BoundField, attrs: dict[str, Any]) -> SafeString:
+    """A single <select> exactly as Django's widget templates write it, without one
+    template include per option: the queue's filter bar has hundreds of options (every
+    department, group and service) and rendering them through templates cost a quarter of
+    the page."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    html = [
+        '<select name="%s"%s>'
+        % (conditional_escape(context["name"]), _html_attrs(context["attrs"]))
+    ]
+    for group_name, group_choices, _index in context["optgroups"]:
+        if group_name:
+            html.append('\n  <optgroup label="%s">' % conditional_escape(group_name))
+        for option in group_choices:
+            html.append(
+                '\n  <option value="%s"%s>%s</option>\n'
+                % (
+                    conditional_escape(str(option["value"])),
+                    _html_attrs(option["attrs"]),
+                    conditional_escape(option["label"]),
+                )
+            )
+        if group_name:
+            html.append("\n  </optgroup>")
+    html.append("\n</select>")
+    # Every value above is escaped.
+    return mark_safe("".join(html))
+
+
+def _is_plain_select(widget: forms.Widget) -> bool:
+    return (
+        isinstance(widget, forms.Select)
+        and not widget.allow_multiple_selected
+        and widget.template_name == SELECT_TEMPLATE
+        and widget.option_template_name == OPTION_TEMPLATE
+    )
 
 
 @register.filter
@@ -86,6 +163,8 @@ def bs(field: BoundField, extra: str = "") -> SafeString:
         attrs["aria-describedby"] = "%s-help" % field.auto_id
     if css:
         attrs["class"] = css
+    if _is_plain_select(widget) and not field.field.localize:
+        return _render_select(field, attrs)
     return field.as_widget(attrs=attrs)
 
 

@@ -19,6 +19,10 @@ def sweep_once() -> None:
 
 
 class WorkerSweepTests(SimpleTestCase):
+    # run_sweeps closes stale connections between sweeps, which touches the connection
+    # when an earlier test in this process opened it.
+    databases = {"default"}
+
     @override_settings(ITSM_PERIODIC_JOBS=[("itsm.core.tests.test_worker.sweep_once", 60)])
     def test_it_runs_each_listed_sweep_until_stopped(self) -> None:
         CALLS.clear()

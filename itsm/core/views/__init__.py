@@ -3,6 +3,7 @@ every app's views use, readable audit entries, and the pages every user has."""
 
 from itsm.core.views.audit import AuditLine, audit_headline, describe_audit_entries
 from itsm.core.views.generic import (
+    CappedPaginator,
     ItsmView,
     ObjectDetailView,
     ObjectEditView,
@@ -30,6 +31,7 @@ from itsm.core.views.pages import (
 
 __all__ = [
     "AuditLine",
+    "CappedPaginator",
     "ItsmView",
     "LanguageView",
     "LoginView",

@@ -20,11 +20,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.forms.models import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -130,6 +132,77 @@ def error_response(
         {"status": status, "message": message, "exception": message, "back_url": back_url},
         status=status,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Pagination
+
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator that counts at most `cap` + 1 rows: counting a million filtered rows
+    costs more than the rest of the page. Beyond `cap`, `count` is `cap` and `capped` is
+    true; the page shows "10,000+" and offers the first `cap` rows' pages. The count drops
+    the ordering and the joins (`values("pk")`), so the database reads one index only."""
+
+    cap: int = COUNT_CAP
+
+    def __init__(self, *args: Any, cap: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if cap is not None:
+            self.cap = cap
+
+    @cached_property
+    def counted(self) -> int:
+        """The rows, counted up to `cap` + 1."""
+        object_list: Any = self.object_list
+        if isinstance(object_list, QuerySet):
+            return object_list.order_by().values("pk")[: self.cap + 1].count()
+        return len(object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, self.cap)
+
+    @cached_property
+    def capped(self) -> bool:
+        """True when there are more rows than `count` says."""
+        return self.counted > self.cap
+
+    def _get_page(self, object_list: Any, number: int, paginator: Any) -> Page[Any]:
+        """The page's rows in two steps: first their ids (the sort is served by an index
+        and reads only the rows it keeps), then those rows with their joins. In one step,
+        SQLite joins every matching row before sorting: 13 ms instead of 2 ms for the
+        4,500 open incidents at 1M."""
+        source: Any = self.object_list
+        if isinstance(object_list, QuerySet) and self._fetches_in_two_steps(source):
+            ids = list(object_list.values_list("pk", flat=True))
+            # The rows by id alone, without the filters or the order: given those, SQLite
+            # (without ANALYZE) walks the filter's index instead of looking the ids up
+            # (95 ms for ?status=closed at 1M). The ids are the page's order.
+            rows_query = source.model._base_manager.using(source.db).filter(pk__in=ids)
+            rows_query.query.select_related = source.query.select_related
+            rows_query._prefetch_related_lookups = source._prefetch_related_lookups
+            rows = {row.pk: row for row in rows_query} if ids else {}
+            object_list = [rows[pk] for pk in ids if pk in rows]
+        return Page(object_list, number, paginator)
+
+    @staticmethod
+    def _fetches_in_two_steps(source: Any) -> bool:
+        """Plain model querysets only: annotations, deferred fields and values() would be
+        lost in the second step."""
+        return (
+            isinstance(source, QuerySet)
+            and source._iterable_class is ModelIterable
+            and not source.query.annotations
+            and source.query.deferred_loading == (frozenset(), True)
+        )
+
+    @property
+    def count_label(self) -> str:
+        """The count with thousands separated, as the queue shows it ("10,000")."""
+        return format(self.count, ",")
 
 
 # --------------------------------------------------------------------------------------
@@ -244,7 +317,8 @@ class ObjectListView(ObjectMixin):
         return max(1, min(size, self.max_page_size))
 
     def paginate(self, queryset: QuerySet[Any]) -> Page[Any]:
-        return Paginator(queryset, self.get_page_size()).get_page(self.request.GET.get("page"))
+        paginator = CappedPaginator(queryset, self.get_page_size())
+        return paginator.get_page(self.request.GET.get("page"))
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         return context
