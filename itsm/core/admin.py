@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import AuditEntry, Comment, Notification, NumberSequence, PriorityRule
 
+admin.site.site_header = _("Hospital ITSM administration")
+admin.site.site_title = _("Hospital ITSM administration")
+admin.site.index_title = _("Administration")
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Nobody adds, changes or deletes these rows through the admin: they are written by

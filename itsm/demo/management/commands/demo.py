@@ -89,13 +89,17 @@ class Command(BaseCommand):
             _("  users: %(count)d (%(roles)s)")
             % {
                 "count": User.objects.count(),
-                "roles": ", ".join("%s %d" % (r.label, roles.get(str(r), 0)) for r in Role),
+                "roles": _(", ").join("%s %d" % (r.label, roles.get(str(r), 0)) for r in Role),
             }
         )
         tiers = dict(SupportGroup.objects.values_list("tier").annotate(n=Count("pk")))
         write(
             _("  support groups: %(tiers)s")
-            % {"tiers": ", ".join("%s %d" % (t.label, tiers.get(str(t), 0)) for t in SupportTier)}
+            % {
+                "tiers": _(", ").join(
+                    "%s %d" % (t.label, tiers.get(str(t), 0)) for t in SupportTier
+                )
+            }
         )
         write(
             _("  services: %(services)d, configuration items: %(items)d")
@@ -110,7 +114,7 @@ class Command(BaseCommand):
             % {
                 "count": Incident.objects.count(),
                 "created": created,
-                "statuses": ", ".join(
+                "statuses": _(", ").join(
                     "%s %d" % (s.label, statuses.get(str(s), 0)) for s in IncidentStatus
                 ),
             }
