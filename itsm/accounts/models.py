@@ -142,6 +142,52 @@ class User(AbstractUser):
     def get_absolute_url(self) -> str:
         return reverse("admin:accounts_user_change", args=[self.pk])
 
+    def _prime_permission_cache(self) -> None:
+        """Django's ModelBackend reads a user's permissions in two queries (his own, his
+        groups'), once per user object. Read both in one query and fill the backend's
+        caches, exactly as it would: same permissions, one round trip less per request.
+        Superusers and inactive users keep the backend's own path."""
+        if (
+            hasattr(self, "_perm_cache")
+            or not self.is_active
+            or self.is_superuser
+            or self.pk is None
+        ):
+            return
+        from django.contrib.auth.models import Permission
+
+        fields = ("content_type__app_label", "codename")
+
+        def source(value: int) -> models.Value:
+            return models.Value(value, output_field=models.IntegerField())
+
+        own = Permission.objects.filter(user=self).order_by().annotate(source=source(0))
+        via_groups = (
+            Permission.objects.filter(group__user=self).order_by().annotate(source=source(1))
+        )
+        rows = own.values_list("source", *fields).union(
+            via_groups.values_list("source", *fields), all=True
+        )
+        user_perms: set[str] = set()
+        group_perms: set[str] = set()
+        for from_groups, app_label, codename in rows:
+            (group_perms if from_groups else user_perms).add("%s.%s" % (app_label, codename))
+        self._user_perm_cache = user_perms
+        self._group_perm_cache = group_perms
+        self._perm_cache = user_perms | group_perms
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        self._prime_permission_cache()
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        self._prime_permission_cache()
+        return super().has_module_perms(app_label)
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        self._prime_permission_cache()
+        return super().get_all_permissions(obj)
+
     def role_names(self) -> set[str]:
         cache: set[str] | None = getattr(self, "_role_cache", None)
         if cache is None:

@@ -80,12 +80,19 @@ def _display(field: Any, value: Any, related: Mapping[Any, Mapping[Any, Any]]) -
 
 
 def describe_audit_entries(
-    entries: Iterable[AuditEntry], model: type[models.Model]
+    entries: Iterable[AuditEntry],
+    model: type[models.Model],
+    known: Iterable[models.Model | None] = (),
 ) -> dict[int, list[AuditLine]]:
     """For each audit entry (by id), its field changes as readable lines. Related records
     named in the changes are fetched with one query per related model, however many
-    entries there are."""
+    entries there are; records the caller has already loaded (`known`) are not fetched
+    again, and a model whose records are all known costs no query."""
     entries = list(entries)
+    loaded: dict[Any, dict[Any, Any]] = {}
+    for obj in known:
+        if obj is not None:
+            loaded.setdefault(type(obj), {})[obj.pk] = obj
     wanted: dict[Any, set[Any]] = {}
     for entry in entries:
         for key, pair in (entry.changes or {}).items():
@@ -98,11 +105,13 @@ def describe_audit_entries(
                     ids.update(value)
                 elif value is not None:
                     ids.add(value)
-    related = {
-        related_model: related_model._default_manager.in_bulk(ids)
-        for related_model, ids in wanted.items()
-        if ids
-    }
+    related: dict[Any, dict[Any, Any]] = {}
+    for related_model, ids in wanted.items():
+        objects = dict(loaded.get(related_model, {}))
+        missing = ids - objects.keys()
+        if missing:
+            objects.update(related_model._default_manager.in_bulk(missing))
+        related[related_model] = objects
     described: dict[int, list[AuditLine]] = {}
     for entry in entries:
         lines: list[AuditLine] = []

@@ -3,6 +3,7 @@ actions this user may take, and the forms on the page (reply, major incident, li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -10,6 +11,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext
@@ -101,12 +103,19 @@ PUBLIC_AUDIT_FIELDS = frozenset(
 )
 
 
-def timeline_items(incident: Incident, viewer: Any, *, public: bool = False) -> list[TimelineItem]:
+def timeline_items(
+    incident: Incident,
+    viewer: Any,
+    *,
+    public: bool = False,
+    known: Iterable[models.Model | None] = (),
+) -> list[TimelineItem]:
     """The incident's timeline with each audited change described readably. `public`
-    keeps only what a requester should read: replies and the main status changes."""
+    keeps only what a requester should read: replies and the main status changes.
+    `known`: groups and people already loaded, which the descriptions may name."""
     entries = incident_timeline(incident, viewer=viewer)
     audits = [entry.audit for entry in entries if entry.audit is not None]
-    described = describe_audit_entries(audits, Incident)
+    described = describe_audit_entries(audits, Incident, known)
     items: list[TimelineItem] = []
     for entry in entries:
         if entry.comment is not None:
@@ -130,14 +139,31 @@ def timeline_items(incident: Incident, viewer: Any, *, public: bool = False) -> 
     return items
 
 
+# Not "parent": few incidents have one (none costs no query), and a ninth joined table
+# costs PostgreSQL's planner about 1 ms on every incident page.
 DETAIL_RELATIONS = (
     "requester__department",
     "department",
     "service",
     "assignment_group__vendor",
     "assignee",
-    "parent",
 )
+
+
+def linked_incidents(incident: Incident) -> dict[str, list[Incident]]:
+    """The incident's children and related incidents, each by number, read in one query
+    (a UNION of both) instead of two: one round trip less on every incident page."""
+    children = incident.children.order_by().annotate(
+        link=models.Value("child", output_field=models.CharField())
+    )
+    related = incident.related.order_by().annotate(
+        link=models.Value("related", output_field=models.CharField())
+    )
+    found: dict[str, list[Incident]] = {"children": [], "related_incidents": []}
+    rows: Any = children.union(related, all=True).order_by("number")
+    for other in rows:
+        found["children" if other.link == "child" else "related_incidents"].append(other)
+    return found
 
 
 def incident_page_context(
@@ -148,18 +174,30 @@ def incident_page_context(
     user: Any = request.user
     transitions = INCIDENT_WORKFLOW.available(incident, user)
     editable = incident.is_open or incident.status == "resolved"
+    routing = list(
+        incident.routing.select_related("from_group", "group", "assignee", "actor").order_by(
+            "created_at", "id"
+        )
+    )
+    # The groups and people the audit trail names are mostly these: no query to name them.
+    known: list[models.Model | None] = [
+        incident.requester,
+        incident.assignee,
+        incident.assignment_group,
+        incident.department,
+        incident.service,
+    ]
+    for hop in routing:
+        known += [hop.from_group, hop.group, hop.assignee, hop.actor]
     base: dict[str, Any] = {
         "object": incident,
         "incident": incident,
         "transitions": transitions,
         "actions": [(t, t.form is not None) for t in transitions],
-        "timeline": timeline_items(incident, user),
-        "routing": incident.routing.select_related(
-            "from_group", "group", "assignee", "actor"
-        ).order_by("created_at", "id"),
+        "timeline": timeline_items(incident, user, known=known),
+        "routing": routing,
         "configuration_items": incident.configuration_items.all(),
-        "children": incident.children.select_related("assignment_group").order_by("number"),
-        "related_incidents": incident.related.order_by("number"),
+        **linked_incidents(incident),
         "can_edit": editable
         and user.has_perm("incidents.change_incident")
         and not is_routed_to_actor(incident, user),
