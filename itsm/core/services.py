@@ -94,16 +94,6 @@ def add_comment(
     return comment
 
 
-def comments_for(targets: Iterable[models.Model]) -> models.QuerySet[Comment]:
-    items = list(targets)
-    if not items:
-        return Comment.objects.none()
-    content_type = ContentType.objects.get_for_model(items[0])
-    return Comment.objects.filter(
-        content_type=content_type, object_id__in=[item.pk for item in items]
-    )
-
-
 def notify(users: Iterable[Any], target: models.Model, message: str) -> None:
     """In-app notifications, written in the caller's transaction: a rolled-back write
     leaves none, a committed one always has them."""

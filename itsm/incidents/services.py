@@ -30,7 +30,7 @@ from itsm.core.services import (
     write_audit,
 )
 from itsm.core.workflow import apply_transition
-from itsm.incidents.choices import IncidentChannel, IncidentStatus
+from itsm.incidents.choices import IncidentStatus
 from itsm.incidents.models import Incident
 from itsm.incidents.workflow import INCIDENT_WORKFLOW, is_routed_to_actor
 
@@ -295,7 +295,3 @@ def incident_timeline(incident: Incident, *, viewer: Any) -> list[TimelineEntry]
     ]
     entries.sort(key=lambda e: e.at)
     return entries
-
-
-def report_channel_for(actor: Any) -> str:
-    return IncidentChannel.PORTAL if not actor.is_it_staff else IncidentChannel.PHONE
