@@ -8,12 +8,20 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from itsm.accounts.choices import Role
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
+from itsm.core.services import notify, write_audit
+
+# Rendered in the site's language, like every robot post.
+ROBOT_TEST_MESSAGE = _(
+    "Test message for support group %(group)s: its notifications reach this chat."
+)
 
 
 def role_label(name: str) -> str:
@@ -123,16 +131,59 @@ class VendorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(SupportGroup)
 class SupportGroupAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "tier", "vendor", "lead", "member_count", "email", "active")
+    list_display = (
+        "name",
+        "tier",
+        "vendor",
+        "lead",
+        "member_count",
+        "email",
+        "robot_kind",
+        "active",
+    )
     list_select_related = ("vendor", "lead")
-    list_filter = ("tier", "active", "vendor")
+    list_filter = ("tier", "active", "vendor", "robot_kind")
+    fieldsets = (
+        (None, {"fields": ("name", "tier", "vendor", "lead", "members", "email", "active")}),
+        (
+            _("Chat robot"),
+            {
+                "description": _(
+                    "Notifications for this group are also posted to its WeChat Work, "
+                    "DingTalk or Feishu group through the group's custom robot."
+                ),
+                "fields": ("robot_kind", "robot_webhook_url", "robot_secret"),
+            },
+        ),
+    )
     search_fields = ("name", "vendor__name", "email")
     autocomplete_fields = ("vendor", "lead")
     filter_horizontal = ("members",)
 
+    actions = ("send_robot_test",)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[SupportGroup]:
         queryset: QuerySet[SupportGroup] = super().get_queryset(request)
         return queryset.annotate(member_total=Count("members"))
+
+    @admin.action(description=_("Send a test message to the chat robot"), permissions=("change",))
+    def send_robot_test(self, request: HttpRequest, queryset: QuerySet[SupportGroup]) -> None:
+        """Post a test message through each selected group's robot, the way real
+        notifications go (a background task): the deliveries list shows the outcome."""
+        groups = [group for group in queryset if group.has_robot]
+        with transaction.atomic():
+            for group in groups:
+                notify([], group, ROBOT_TEST_MESSAGE, params={"group": group.name}, groups=[group])
+                write_audit(group, actor=request.user, action="robot_test")
+        self.message_user(
+            request,
+            ngettext(
+                "A test message to %(count)d chat robot is queued: see Deliveries.",
+                "Test messages to %(count)d chat robots are queued: see Deliveries.",
+                len(groups),
+            )
+            % {"count": len(groups)},
+        )
 
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, group: Any) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -15,9 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
-from itsm.core.api.viewsets import ObjectSerializer, ObjectViewSet
+from itsm.core.api.viewsets import ObjectSerializer, ObjectViewSet, record_snapshot
+from itsm.core.services import diff, write_audit
 
 READ_ONLY = ["get", "head", "options"]
+ROBOT_FIELDS = ("robot_kind", "robot_webhook_url", "robot_secret")
+# Written to the audit log as "changed", never as their values.
+SECRET_FIELDS = ("robot_secret",)
 
 
 class DepartmentSerializer(ObjectSerializer):
@@ -41,8 +47,43 @@ class SupportGroupSerializer(ObjectSerializer):
 
     class Meta:
         model = SupportGroup
-        fields = ("id", "url", "name", "tier", "vendor", "lead", "members", "email", "active")
-        extra_kwargs = {"members": {"required": False}}
+        fields = (
+            "id",
+            "url",
+            "name",
+            "tier",
+            "vendor",
+            "lead",
+            "members",
+            "email",
+            "active",
+            "robot_kind",
+            "robot_webhook_url",
+            "robot_secret",
+        )
+        # The signing secret is written, never read back. The webhook address is readable
+        # by those who may view groups, as in the administration pages.
+        extra_kwargs = {
+            "members": {"required": False},
+            "robot_secret": {"write_only": True},
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The model's robot rules (a robot needs its webhook address), checked on the
+        merged values, so a partial update is judged with what it leaves unchanged."""
+        attrs = super().validate(attrs)
+        if any(name in attrs for name in ROBOT_FIELDS):
+            current = (
+                {name: getattr(self.instance, name) for name in ROBOT_FIELDS}
+                if self.instance is not None
+                else {}
+            )
+            group = SupportGroup(**{**current, **{n: attrs[n] for n in ROBOT_FIELDS if n in attrs}})
+            try:
+                group.clean()
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from error
+        return attrs
 
 
 class UserSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -98,6 +139,32 @@ class SupportGroupViewSet(ObjectViewSet):
     )
     serializer_class = SupportGroupSerializer
     filterset_fields = ("tier", "vendor", "active")
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        with transaction.atomic():
+            instance = serializer.save()
+            after = record_snapshot(instance, self._many_to_many(serializer))
+            changes = hide_secrets(diff({}, after))
+            write_audit(instance, actor=self.request.user, action="create", changes=changes)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:  # type: ignore[type-arg]
+        many_to_many = self._many_to_many(serializer)
+        with transaction.atomic():
+            assert serializer.instance is not None
+            before = record_snapshot(serializer.instance, many_to_many)
+            instance = serializer.save()
+            changes = hide_secrets(diff(before, record_snapshot(instance, many_to_many)))
+            if changes:
+                write_audit(instance, actor=self.request.user, action="update", changes=changes)
+
+
+def hide_secrets(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The audit log is read by more people than may read a robot's signing secret: it
+    records that the secret changed, not what it was or became."""
+    for name in SECRET_FIELDS:
+        if name in changes:
+            changes[name] = ["***" if value else "" for value in changes[name]]
+    return changes
 
 
 class UserViewSet(ObjectViewSet):

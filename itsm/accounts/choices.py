@@ -37,3 +37,13 @@ class UserLanguage(models.TextChoices):
     DEFAULT = "", _("Browser default")
     ZH_HANS = "zh-hans", "简体中文"
     EN = "en", "English"
+
+
+class RobotKind(models.TextChoices):
+    """The group chat robot a support group's notifications are posted to. The values are
+    the delivery channels of core.choices.DeliveryChannel."""
+
+    NONE = "none", _("No robot")
+    WECOM = "wecom", _("WeChat Work")
+    DINGTALK = "dingtalk", _("DingTalk")
+    FEISHU = "feishu", _("Feishu")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from itsm.accounts.choices import DepartmentKind, Role, SupportTier, UserLanguage
+from itsm.accounts.choices import DepartmentKind, RobotKind, Role, SupportTier, UserLanguage
 
 
 class Department(models.Model):
@@ -93,6 +94,25 @@ class SupportGroup(models.Model):
     )
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The group's chat robot (群机器人): notifications for the group are posted to it.
+    robot_kind = models.CharField(
+        _("chat robot"), max_length=16, choices=RobotKind.choices, default=RobotKind.NONE
+    )
+    robot_webhook_url = models.URLField(
+        _("robot webhook URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("The webhook address the chat app showed when the robot was added."),
+    )
+    robot_secret = models.CharField(
+        _("robot signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Only for DingTalk and Feishu robots whose security setting is signing "
+            "(加签 / 签名校验)."
+        ),
+    )
 
     class Meta:
         ordering = ("tier", "name")
@@ -104,6 +124,22 @@ class SupportGroup(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:accounts_supportgroup_change", args=[self.pk])
+
+    def clean(self) -> None:
+        """A robot needs its webhook address; WeCom robots have no signing secret."""
+        super().clean()
+        if self.robot_kind != RobotKind.NONE and not self.robot_webhook_url:
+            raise ValidationError(
+                {"robot_webhook_url": _("Give the webhook address of the chat robot.")}
+            )
+        if self.robot_kind == RobotKind.WECOM and self.robot_secret:
+            raise ValidationError(
+                {"robot_secret": _("WeChat Work robots are not signed: leave this empty.")}
+            )
+
+    @property
+    def has_robot(self) -> bool:
+        return self.robot_kind != RobotKind.NONE and bool(self.robot_webhook_url)
 
 
 class User(AbstractUser):

@@ -15,6 +15,26 @@ _READ_ORGANISATION = (
     "cmdb.view_service",
     "cmdb.view_configurationitem",
 )
+# Service level settings: every member of IT staff reads the catalogue's agreements,
+# calendars and duty roster (they explain a ticket's clocks); IT managers and
+# administrators change them. Clocks are written by the engine only.
+_SLA_MODELS = (
+    "businesscalendar",
+    "workingperiod",
+    "statutoryday",
+    "calendarday",
+    "agreement",
+    "agreementtarget",
+    "escalationrule",
+    "dutyshift",
+)
+_READ_SERVICE_LEVELS = (
+    *("sla.view_%s" % model for model in _SLA_MODELS),
+    "sla.view_clock",
+)
+_CHANGE_SERVICE_LEVELS = tuple(
+    "sla.%s_%s" % (verb, model) for model in _SLA_MODELS for verb in ("add", "change", "delete")
+)
 _WORK = (
     "incidents.view_incident",
     "incidents.add_incident",
@@ -46,12 +66,19 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.cancel_incident",
         "cmdb.view_service",
     ),
-    Role.AGENT: (*_READ_ORGANISATION, *_DESK),
-    Role.FRONT_LINE: (*_READ_ORGANISATION, *_DESK),
-    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK),
-    Role.MANAGER: (*_READ_ORGANISATION, *_DESK),
+    Role.AGENT: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
+    Role.FRONT_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
+    Role.BACK_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_WORK),
+    Role.MANAGER: (
+        *_READ_ORGANISATION,
+        *_READ_SERVICE_LEVELS,
+        *_CHANGE_SERVICE_LEVELS,
+        *_DESK,
+    ),
     Role.ADMIN: (
         *_READ_ORGANISATION,
+        *_READ_SERVICE_LEVELS,
+        *_CHANGE_SERVICE_LEVELS,
         *_DESK,
         "accounts.add_department",
         "accounts.change_department",

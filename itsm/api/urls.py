@@ -19,6 +19,13 @@ from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSe
 from itsm.cmdb.api import ConfigurationItemViewSet, ServiceViewSet
 from itsm.core.api.schema import ApiSchema
 from itsm.incidents.api import IncidentViewSet
+from itsm.sla.api import (
+    AgreementViewSet,
+    CalendarDayViewSet,
+    CalendarViewSet,
+    DutyShiftViewSet,
+    StatutoryDayViewSet,
+)
 
 app_name = "api"
 
@@ -52,6 +59,11 @@ router.register("users", UserViewSet, basename="user")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("services", ServiceViewSet, basename="service")
 router.register("cis", ConfigurationItemViewSet, basename="configurationitem")
+router.register("calendars", CalendarViewSet, basename="businesscalendar")
+router.register("calendar-days", CalendarDayViewSet, basename="calendarday")
+router.register("statutory-days", StatutoryDayViewSet, basename="statutoryday")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("duty-shifts", DutyShiftViewSet, basename="dutyshift")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="token"),

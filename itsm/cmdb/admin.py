@@ -9,11 +9,20 @@ from itsm.cmdb.models import ConfigurationItem, Service
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("code", "name", "criticality", "status", "owner_group")
+    list_display = (
+        "code",
+        "name",
+        "criticality",
+        "status",
+        "owner_group",
+        "service_hours",
+        "availability_target",
+    )
     list_select_related = ("owner_group",)
     list_filter = ("criticality", "status")
     search_fields = ("code", "name", "description")
     autocomplete_fields = ("owner_group",)
+    filter_horizontal = ("departments",)
 
 
 @admin.register(ConfigurationItem)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from rest_framework import serializers
 
+from itsm.accounts.models import Department
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.api.viewsets import ObjectSerializer, ObjectViewSet
 
@@ -24,7 +25,11 @@ class ServiceSerializer(ObjectSerializer):
             "criticality",
             "status",
             "owner_group",
+            "service_hours",
+            "departments",
+            "availability_target",
         )
+        extra_kwargs = {"departments": {"required": False}}
 
 
 class ConfigurationItemSerializer(ObjectSerializer):
@@ -51,9 +56,11 @@ class ConfigurationItemSerializer(ObjectSerializer):
 class ServiceViewSet(ObjectViewSet):
     """The business services clinical departments rely on (HIS, EMR, PACS, …)."""
 
-    queryset = Service.objects.all()
+    queryset = Service.objects.prefetch_related(
+        Prefetch("departments", queryset=Department.objects.only("id"))
+    )
     serializer_class = ServiceSerializer
-    filterset_fields = ("status", "criticality", "owner_group")
+    filterset_fields = ("status", "criticality", "owner_group", "departments")
 
 
 class ConfigurationItemViewSet(ObjectViewSet):

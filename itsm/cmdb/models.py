@@ -3,6 +3,9 @@ built from: the minimum incidents need to name what failed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +19,9 @@ from itsm.cmdb.choices import (
 
 
 class Service(models.Model):
-    """A business service clinical departments rely on: HIS, EMR, PACS, LIS, …"""
+    """A business service clinical departments rely on: HIS, EMR, PACS, LIS, … The
+    catalogue entry says who owns it, when it is offered, whom it serves (no departments
+    means the whole hospital) and the availability it is meant to reach."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -35,6 +40,28 @@ class Service(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_services",
     )
+    service_hours = models.CharField(
+        _("service hours"),
+        max_length=100,
+        blank=True,
+        help_text=_("When the service is offered, e.g. “7×24” or “工作日 08:00–17:30”."),
+    )
+    departments = models.ManyToManyField(
+        "accounts.Department",
+        verbose_name=_("departments served"),
+        blank=True,
+        related_name="services",
+        help_text=_("None means the whole hospital."),
+    )
+    availability_target = models.DecimalField(
+        _("availability target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("e.g. 99.90"),
+    )
 
     class Meta:
         ordering = ("code",)
@@ -45,7 +72,9 @@ class Service(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:cmdb_service_change", args=[self.pk])
+        # The catalogue page lives with the agreements (sla), which name services; cmdb
+        # itself has no pages. Reversed by name, so cmdb imports nothing from sla.
+        return reverse("sla:service_detail", args=[self.pk])
 
 
 class ConfigurationItem(models.Model):

@@ -1,6 +1,6 @@
 """Administration of the shared records. The priority matrix is configured here; the audit
-log, comments, notifications and number sequences are written only by the service layer and
-are shown read-only, to everyone, superusers included."""
+log, comments, notifications, deliveries and number sequences are written only by the service
+layer and are shown read-only, to everyone, superusers included."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.models import AuditEntry, Comment, Notification, NumberSequence, PriorityRule
+from itsm.core.models import (
+    AuditEntry,
+    Comment,
+    Delivery,
+    Notification,
+    NumberSequence,
+    PriorityRule,
+)
 
 admin.site.site_header = _("Hospital ITSM administration")
 admin.site.site_title = _("Hospital ITSM administration")
@@ -99,3 +106,53 @@ class NotificationAdmin(ReadOnlyAdmin):
 @admin.register(NumberSequence)
 class NumberSequenceAdmin(ReadOnlyAdmin):
     list_display = ("prefix", "last")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """E-mails and chat-robot posts with their outcome: filter by status "failed" to see
+    which channel is broken and why (the last error), per attempt count."""
+
+    list_display = (
+        "created_at",
+        "channel",
+        "destination",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    )
+    list_select_related = ("recipient", "group")
+    list_filter = ("status", "channel", "created_at")
+    search_fields = ("subject", "address", "recipient__username", "group__name", "last_error")
+    fields = (
+        "channel",
+        "recipient",
+        "group",
+        "address",
+        "content_type",
+        "object_id",
+        "language",
+        "subject",
+        "body",
+        "html_body",
+        "url",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "attempted_at",
+        "next_attempt_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("addressee"))
+    def destination(self, delivery: Delivery) -> str:
+        return delivery.address or str(delivery.group or delivery.recipient or "")
+
+    @admin.display(description=_("last error"))
+    def short_error(self, delivery: Delivery) -> str:
+        return delivery.last_error[:80]

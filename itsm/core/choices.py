@@ -25,3 +25,28 @@ class TicketPriority(models.IntegerChoices):
 class CommentVisibility(models.TextChoices):
     PUBLIC = "public", _("Public reply")
     INTERNAL = "internal", _("Internal work note")
+
+
+class DeliveryChannel(models.TextChoices):
+    """Where a notification leaves the product. The robot values equal
+    accounts.choices.RobotKind's, so a group's robot kind names its channel."""
+
+    EMAIL = "email", _("E-mail")
+    WECOM = "wecom", _("WeChat Work robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class TicketPendingReason(models.TextChoices):
+    """Why a ticket waits. Agreements choose which of these pause their clocks."""
+
+    REQUESTER = "requester", _("Waiting for the requester")
+    VENDOR = "vendor", _("Waiting for the vendor")
+    PARTS = "parts", _("Waiting for parts")
+    CHANGE = "change", _("Waiting for a change")

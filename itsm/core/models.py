@@ -13,7 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.choices import CommentVisibility, TicketImpact, TicketPriority, TicketUrgency
+from itsm.core.choices import (
+    CommentVisibility,
+    DeliveryChannel,
+    DeliveryStatus,
+    TicketImpact,
+    TicketPriority,
+    TicketUrgency,
+)
 
 
 class NumberSequence(models.Model):
@@ -200,6 +207,17 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # The SLA's clocks, mirrored from the sla app's clock rows by its services in the same
+    # transaction, so that queues sort and filter by due time without a join.
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True, editable=False)
+    response_due_at = models.DateTimeField(
+        _("response due at"), null=True, blank=True, editable=False
+    )
+    resolution_due_at = models.DateTimeField(
+        _("resolution due at"), null=True, blank=True, editable=False
+    )
+    sla_paused = models.BooleanField(_("SLA paused"), default=False, editable=False)
+    sla_breached = models.BooleanField(_("SLA breached"), default=False, editable=False)
 
     class Meta:
         abstract = True
@@ -240,3 +258,68 @@ class Notification(models.Model):
     def get_absolute_url(self) -> str:
         target = self.target
         return str(target.get_absolute_url()) if target is not None else ""
+
+
+class Delivery(models.Model):
+    """One notification on its way out of the product: an e-mail to one person, or a post
+    to one support group's chat robot. Written by `notify` in the caller's transaction
+    together with the background task that sends it; the task records each attempt here,
+    so an administrator sees which channel failed and why. The text is rendered when the
+    row is written, in the language of its reader, and sent as recorded."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=DeliveryChannel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    group = models.ForeignKey(
+        "accounts.SupportGroup",
+        verbose_name=_("support group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    # The e-mail address at the time of writing; robots' addresses are read from the
+    # group when sending, so a corrected webhook applies to the retries.
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    html_body = models.TextField(_("HTML text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = (
+            models.Index(fields=("status", "created_at")),
+            models.Index(fields=("content_type", "object_id")),
+        )
+
+    def __str__(self) -> str:
+        to = self.address or str(self.group or self.recipient or "")
+        return "%s → %s: %s" % (self.get_channel_display(), to, self.subject)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:core_delivery_change", args=[self.pk])

@@ -1,17 +1,22 @@
-"""Service verbs shared by every process: numbering, priority, audit and comments."""
+"""Service verbs shared by every process: numbering, priority, audit, comments and
+notifications."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
 
-from itsm.core.choices import CommentVisibility
+from itsm.core.choices import CommentVisibility, DeliveryChannel
 from itsm.core.context import current_request
 from itsm.core.models import AuditEntry, Comment, NumberSequence, PriorityRule
 
@@ -94,18 +99,109 @@ def add_comment(
     return comment
 
 
-def notify(users: Iterable[Any], target: models.Model, message: str) -> None:
-    """In-app notifications, written in the caller's transaction: a rolled-back write
-    leaves none, a committed one always has them."""
-    from itsm.core.models import Notification
+def recipient_language(user: Any) -> str:
+    """The language a person reads notifications in: his own choice, else the site's."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def render_message(message: str | Promise, params: Mapping[str, Any] | None) -> str:
+    """The message in the active language: a lazy (gettext_lazy) message is translated
+    now, then filled with its %(name)s parameters; a ready string is used as it is."""
+    text = str(message)
+    return text % params if params is not None else text
+
+
+def absolute_url(target: models.Model) -> str:
+    """The record's address for links leaving the site (e-mail, chat robots)."""
+    path = target.get_absolute_url() if hasattr(target, "get_absolute_url") else "/"
+    return "%s%s" % (settings.ITSM_BASE_URL, path)
+
+
+def _render_delivery(target: models.Model, text: str, url: str, *, email: bool) -> dict[str, str]:
+    """Subject and bodies from the notification templates, in the active language."""
+    context = {"message": text, "record": str(target), "url": url}
+    subject = render_to_string("notifications/subject.txt", context)
+    rendered = {"subject": " ".join(subject.split())[:300], "url": url}
+    if email:
+        rendered["body"] = render_to_string("notifications/email.txt", context).strip()
+        rendered["html_body"] = render_to_string("notifications/email.html", context)
+    else:
+        rendered["body"] = render_to_string("notifications/robot.md", context).strip()
+    return rendered
+
+
+def notify(
+    users: Iterable[Any],
+    target: models.Model,
+    message: str | Promise,
+    *,
+    params: Mapping[str, Any] | None = None,
+    groups: Iterable[Any] = (),
+) -> None:
+    """Tell people, and support groups' chat robots, about a record. The one way any
+    process notifies:
+
+    - every user gets an in-app notification, and one by e-mail when he has an address;
+      each reads it in his own language (`message` may be a gettext_lazy string with
+      %(name)s placeholders filled from `params`; a ready string is used as given);
+    - every support group in `groups` with a chat robot gets one post, in the site's
+      default language.
+
+    Everything is written in the caller's transaction: the in-app rows, a Delivery row per
+    e-mail or robot post, and the background task sending each (the database task backend
+    commits and rolls back with the write). So a rolled-back write leaves nothing, and a
+    committed one always has its notifications. Sending happens later in `itsm worker`
+    (itsm.core.tasks.deliver): a channel that fails is retried and recorded on its
+    delivery, never raised into the caller."""
+    from itsm.core.models import Delivery, Notification
+    from itsm.core.tasks import deliver
 
     content_type = ContentType.objects.get_for_model(target)
-    Notification.objects.bulk_create(
-        Notification(
-            recipient=user, content_type=content_type, object_id=target.pk, message=message[:300]
-        )
-        for user in {u.pk: u for u in users if u is not None and u.pk}.values()
-    )
+    url = absolute_url(target)
+    recipients = {u.pk: u for u in users if u is not None and u.pk}.values()
+    notifications: list[Notification] = []
+    deliveries: list[Delivery] = []
+    for user in recipients:
+        language = recipient_language(user)
+        with translation.override(language):
+            text = render_message(message, params)
+            notifications.append(
+                Notification(
+                    recipient=user,
+                    content_type=content_type,
+                    object_id=target.pk,
+                    message=text[:300],
+                )
+            )
+            if user.email and user.is_active:
+                deliveries.append(
+                    Delivery(
+                        channel=DeliveryChannel.EMAIL,
+                        recipient=user,
+                        address=user.email,
+                        content_type=content_type,
+                        object_id=target.pk,
+                        language=language,
+                        **_render_delivery(target, text, url, email=True),
+                    )
+                )
+    robot_groups = {g.pk: g for g in groups if g is not None and g.active and g.has_robot}
+    for group in robot_groups.values():
+        with translation.override(settings.LANGUAGE_CODE):
+            text = render_message(message, params)
+            deliveries.append(
+                Delivery(
+                    channel=group.robot_kind,
+                    group=group,
+                    content_type=content_type,
+                    object_id=target.pk,
+                    language=settings.LANGUAGE_CODE,
+                    **_render_delivery(target, text, url, email=False),
+                )
+            )
+    Notification.objects.bulk_create(notifications)
+    for delivery in Delivery.objects.bulk_create(deliveries):
+        deliver.enqueue(delivery.pk)
 
 
 class SystemActor:

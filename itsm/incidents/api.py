@@ -43,6 +43,8 @@ from itsm.incidents.services import (
     update_incident,
 )
 from itsm.incidents.workflow import INCIDENT_WORKFLOW
+from itsm.sla.choices import AgreementKind, ClockMetric
+from itsm.sla.services import clock_state, sla_states, ticket_clocks
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -96,12 +98,60 @@ class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-ar
         return [str(ci) for ci in instance.configuration_items.all()]
 
 
+class ClockSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One clock as read now: due time, working time left (negative once overdue), paused,
+    stopped, breached."""
+
+    kind = serializers.CharField(source="clock.kind")
+    metric = serializers.CharField(source="clock.metric")
+    agreement = serializers.CharField(source="clock.agreement.name")
+    support_group = serializers.CharField(source="clock.support_group", allow_null=True)
+    priority = serializers.IntegerField(source="clock.priority")
+    target_seconds = serializers.IntegerField(source="clock.target_seconds")
+    started_at = serializers.DateTimeField(source="clock.started_at")
+    due_at = serializers.DateTimeField(allow_null=True, help_text=_("null while paused."))
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", allow_null=True)
+    remaining_seconds = serializers.IntegerField(
+        help_text=_("Working seconds left; negative once overdue.")
+    )
+    percent = serializers.IntegerField(help_text=_("Share of the target elapsed."))
+    paused = serializers.BooleanField()
+    breached = serializers.BooleanField()
+
+
+class IncidentSlaSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    response = ClockSerializer(allow_null=True)
+    resolution = ClockSerializer(allow_null=True)
+
+
+class IncidentListSerializer(serializers.ListSerializer):  # type: ignore[type-arg]
+    """Reads the SLA clocks of a whole page in one query."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["sla_states"] = sla_states(items)  # type: ignore[union-attr]
+        return [self.child.to_representation(item) for item in items]  # type: ignore[union-attr]
+
+
 class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """An incident as every endpoint reads it back. Related records are ids; `display`
-    carries their names and the labels of the coded fields."""
+    carries their names and the labels of the coded fields; `sla` the SLA's two clocks as
+    they stand now."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
     display = IncidentDisplaySerializer(source="*", read_only=True)
+    sla = serializers.SerializerMethodField()
+
+    @extend_schema_field(IncidentSlaSerializer)
+    def get_sla(self, instance: Incident) -> dict[str, Any]:
+        states = self.context.get("sla_states")
+        if states is None:
+            states = sla_states([instance])
+        mine = states.get(instance.pk, {})
+        return {
+            metric: ClockSerializer(mine[metric]).data if metric in mine else None
+            for metric in (ClockMetric.RESPONSE, ClockMetric.RESOLUTION)
+        }
 
     class Meta:
         model = Incident
@@ -136,9 +186,16 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "updated_at",
             "resolved_at",
             "closed_at",
+            "responded_at",
+            "response_due_at",
+            "resolution_due_at",
+            "sla_paused",
+            "sla_breached",
+            "sla",
             "display",
         )
         read_only_fields = fields
+        list_serializer_class = IncidentListSerializer
 
 
 class IncidentCreateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -291,7 +348,7 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         "major": MajorSerializer,
         "link": LinkSerializer,
     }
-    record_actions = ("transitions", "comments", "timeline", "major", "link")
+    record_actions = ("transitions", "comments", "timeline", "clocks", "major", "link")
     conflict_actions = ("partial_update", "transitions")
     workflow = INCIDENT_WORKFLOW
     transition_service = transition_incident
@@ -357,6 +414,23 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         incident = self.get_object()
         entries = incident_timeline(incident, viewer=request.user)
         return Response(TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        responses={200: ClockSerializer(many=True)},
+        description=str(
+            _(
+                "Every clock of the incident: the SLA's, and the OLA or underpinning contract "
+                "of each group that held it. Requesters see the SLA's only."
+            )
+        ),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def clocks(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        clocks = ticket_clocks(incident)
+        if not request.user.has_perm("incidents.work_incident"):
+            clocks = [c for c in clocks if c.kind == AgreementKind.SLA]
+        return Response(ClockSerializer([clock_state(c) for c in clocks], many=True).data)
 
     @extend_schema(
         request=MajorSerializer,

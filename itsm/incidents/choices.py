@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.choices import TicketPendingReason
+
 
 class IncidentStatus(models.TextChoices):
     NEW = "new", _("New")
@@ -35,11 +37,8 @@ class IncidentChannel(models.TextChoices):
     API = "api", _("API")
 
 
-class IncidentPendingReason(models.TextChoices):
-    REQUESTER = "requester", _("Waiting for the requester")
-    VENDOR = "vendor", _("Waiting for the vendor")
-    PARTS = "parts", _("Waiting for parts")
-    CHANGE = "change", _("Waiting for a change")
+# Pending reasons are shared by every ticket: agreements choose which pause the clocks.
+IncidentPendingReason = TicketPendingReason
 
 
 class IncidentResolutionCode(models.TextChoices):

@@ -131,6 +131,17 @@ class Incident(Ticket):
                 name="inc_open_queue_idx",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),
+            # Open incidents by SLA due time: "sort by time left" and "breaching soon".
+            models.Index(
+                fields=("resolution_due_at",),
+                name="inc_resolution_due_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=("response_due_at",),
+                name="inc_response_due_idx",
+                condition=models.Q(status__in=OPEN_STATUSES, responded_at__isnull=True),
+            ),
             models.Index(fields=("assignment_group", "status"), name="inc_group_idx"),
             models.Index(fields=("assignee", "status"), name="inc_assignee_idx"),
             models.Index(fields=("requester", "reported_at"), name="inc_requester_idx"),

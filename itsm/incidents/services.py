@@ -32,7 +32,10 @@ from itsm.core.services import (
 from itsm.core.workflow import apply_transition
 from itsm.incidents.choices import IncidentStatus
 from itsm.incidents.models import Incident
-from itsm.incidents.workflow import INCIDENT_WORKFLOW, is_routed_to_actor
+from itsm.incidents.workflow import INCIDENT_WORKFLOW, WORKING, is_routed_to_actor
+from itsm.sla.choices import TicketEvent
+from itsm.sla.models import Clock, EscalationRule
+from itsm.sla.services import SweepResult, alert_on_duty, record_event, sweep_clocks
 
 EDITABLE_FIELDS = (
     "kind",
@@ -102,6 +105,8 @@ def log_incident(data: Mapping[str, Any], *, actor: Any) -> Incident:
         action="create",
         changes=diff({}, incident.field_snapshot()),
     )
+    record_event(incident, TicketEvent.LOGGED, at=incident.created_at)
+    alert_on_duty(incident)
     if incident.major:
         _announce_major(incident)
     if group is not None:
@@ -158,6 +163,8 @@ def update_incident(
         + ["version", "updated_at"]
     )
     write_audit(locked, actor=actor, action="update", changes=changed)
+    if {"priority", "service_id", "department_id"} & set(changed):
+        record_event(locked, TicketEvent.CHANGED, at=locked.updated_at)
     if became_major:
         _announce_major(locked)
     return locked
@@ -209,6 +216,13 @@ def comment_on_incident(
         raise ValidationError({"body": _("A closed incident takes no more comments.")})
     visibility = CommentVisibility.INTERNAL if internal else CommentVisibility.PUBLIC
     comment = add_comment(incident, actor=actor, body=body, visibility=visibility)
+    if (
+        not internal
+        and actor.pk != incident.requester_id
+        and is_routed_to_actor(incident, actor) is None
+    ):
+        # A public reply by whoever works the incident is its first response.
+        record_event(incident, TicketEvent.RESPONDED, at=timezone.now())
     if actor.pk != incident.requester_id and not internal:
         notify(
             [incident.requester],
@@ -250,6 +264,36 @@ def close_resolved_incidents(now: datetime | None = None) -> int:
         except ConflictError:
             continue  # another worker closed or someone reopened it meanwhile
     return closed
+
+
+def _act_on_escalation(incident: Incident, rule: EscalationRule, clock: Clock) -> None:
+    """What an escalation rule does to the incident itself: route it to the rule's group
+    and raise its priority one step (through urgency, so the matrix still holds)."""
+    reason = _("SLA escalation: %(agreement)s") % {"agreement": clock.agreement.name}
+    incident = Incident.objects.get(pk=incident.pk)
+    group = rule.reassign_to
+    if group is not None and incident.assignment_group_id != group.pk and incident.is_open:
+        name = "assign" if incident.status == IncidentStatus.NEW else "reassign"
+        if name == "assign" or incident.status in WORKING:
+            incident = transition_incident(
+                incident,
+                name,
+                actor=SYSTEM,
+                data={"assignment_group": group.pk, "reason": reason},
+            )
+    if rule.raise_priority and incident.priority > TicketPriority.CRITICAL and incident.is_open:
+        change = (
+            {"urgency": incident.urgency - 1}
+            if incident.urgency > 1
+            else {"impact": incident.impact - 1}
+        )
+        update_incident(incident, change, actor=SYSTEM, version=incident.version)
+
+
+def escalate_incidents(now: datetime | None = None) -> SweepResult:
+    """The SLA sweep for incidents (every minute in `itsm worker`): warnings, breaches and
+    the escalation rules' actions. Safe to run from several workers at once."""
+    return sweep_clocks(Incident, now=now, act=_act_on_escalation)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from itsm.core.workflow import Transition, Workflow, apply_transition
 from itsm.incidents.choices import IncidentRoutingKind, IncidentStatus
 from itsm.incidents.forms import AssignForm, NoteForm, PendForm, ReasonForm, ResolveForm, RouteForm
 from itsm.incidents.models import Incident, IncidentAssignment
+from itsm.sla.choices import TicketEvent
+from itsm.sla.services import record_event
 
 S = IncidentStatus
 WORKING = (S.ASSIGNED, S.IN_PROGRESS, S.PENDING)
@@ -125,7 +127,16 @@ def clear_resolution(incident: Incident, *, actor: Any, data: dict[str, Any]) ->
     incident.resolved_at = None
 
 
-# Effects: run after commit.
+# Effects: run inside the transaction, after the status is saved.
+
+
+def clock(event: str) -> Any:
+    """Move the incident's SLA, OLA and UC clocks on (sla.services.record_event)."""
+
+    def effect(incident: Incident, *, actor: Any, data: dict[str, Any]) -> None:
+        record_event(incident, event, at=incident.updated_at)
+
+    return effect
 
 
 def tell_requester(message: Any) -> Any:
@@ -162,7 +173,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             "incidents.assign_incident",
             form=AssignForm,
             action=route(IncidentRoutingKind.ASSIGN),
-            effects=(tell_assignees,),
+            effects=(
+                clock(TicketEvent.ROUTED),
+                tell_assignees,
+            ),
             style="primary",
         ),
         Transition(
@@ -173,7 +187,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             "incidents.work_incident",
             guards=(is_routed_to_actor,),
             action=take_on,
-            effects=(tell_requester(gettext_lazy("An engineer is working on %(number)s.")),),
+            effects=(
+                clock(TicketEvent.RESPONDED),
+                tell_requester(gettext_lazy("An engineer is working on %(number)s.")),
+            ),
             style="primary",
         ),
         Transition(
@@ -185,7 +202,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=RouteForm,
             guards=(is_routed_to_actor,),
             action=route(IncidentRoutingKind.ESCALATE),
-            effects=(tell_assignees,),
+            effects=(
+                clock(TicketEvent.ROUTED),
+                tell_assignees,
+            ),
             style="warning",
         ),
         Transition(
@@ -197,7 +217,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=RouteForm,
             guards=(is_routed_to_actor,),
             action=route(IncidentRoutingKind.REASSIGN),
-            effects=(tell_assignees,),
+            effects=(
+                clock(TicketEvent.ROUTED),
+                tell_assignees,
+            ),
         ),
         Transition(
             "pend",
@@ -208,6 +231,7 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=PendForm,
             guards=(is_routed_to_actor,),
             action=set_pending,
+            effects=(clock(TicketEvent.PENDED),),
         ),
         Transition(
             "resume",
@@ -217,6 +241,7 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             "incidents.work_incident",
             guards=(is_routed_to_actor,),
             action=clear_pending,
+            effects=(clock(TicketEvent.RESUMED),),
         ),
         Transition(
             "resolve",
@@ -227,7 +252,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=ResolveForm,
             guards=(is_routed_to_actor,),
             action=set_resolution,
-            effects=(tell_requester(gettext_lazy("%(number)s is resolved: please confirm.")),),
+            effects=(
+                clock(TicketEvent.RESOLVED),
+                tell_requester(gettext_lazy("%(number)s is resolved: please confirm.")),
+            ),
             style="success",
         ),
         Transition(
@@ -239,6 +267,7 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=NoteForm,
             guards=(is_requester_or_staff("incidents.close_incident"),),
             style="success",
+            effects=(clock(TicketEvent.CLOSED),),
         ),
         Transition(
             "close",
@@ -247,6 +276,7 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             S.CLOSED,
             "incidents.close_incident",
             form=NoteForm,
+            effects=(clock(TicketEvent.CLOSED),),
         ),
         Transition(
             "reopen",
@@ -257,7 +287,10 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=ReasonForm,
             guards=(is_requester_or_staff("incidents.work_incident"),),
             action=clear_resolution,
-            effects=(tell_assignees,),
+            effects=(
+                clock(TicketEvent.REOPENED),
+                tell_assignees,
+            ),
             style="warning",
         ),
         Transition(
@@ -269,6 +302,7 @@ INCIDENT_WORKFLOW: Workflow[Incident] = Workflow(
             form=ReasonForm,
             guards=(is_requester_or_staff("incidents.assign_incident"), requester_cancels_only_new),
             style="danger",
+            effects=(clock(TicketEvent.CANCELLED),),
         ),
     ),
 )

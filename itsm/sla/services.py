@@ -1,0 +1,611 @@
+"""The SLA engine: which agreements apply to a ticket, the life of its clocks, and the sweep
+that warns before and escalates at a breach.
+
+A process tells the engine what happened to a ticket with `record_event`, inside its own
+transaction; the engine never imports a process app. Each clock is folded from events:
+started, paused (working seconds paused so far), stopped. Its due time is
+
+    due = calendar.add(started_at, target_seconds + paused_seconds)
+
+so a pause moves the due time by exactly the working time it lasted, a priority change
+recomputes from the original start keeping the pauses, and a reopen counts the time the
+ticket lay resolved as a pause."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.accounts.choices import Role
+from itsm.accounts.models import SupportGroup, User
+from itsm.core.choices import TicketPriority
+from itsm.core.models import Ticket
+from itsm.core.services import notify, write_audit
+from itsm.sla.choices import AgreementKind, ClockMetric, ClockStopReason, TicketEvent
+from itsm.sla.models import Agreement, Clock, EscalationFiring, EscalationRule
+from itsm.sla.worktime import WorkingTime
+
+METRICS = (ClockMetric.RESPONSE, ClockMetric.RESOLUTION)
+
+
+# Which agreements apply ---------------------------------------------------------------
+
+
+def _active_agreements(kind: str, at: datetime) -> list[Agreement]:
+    day = timezone.localdate(at)
+    return list(
+        Agreement.objects.filter(kind=kind, active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .select_related("calendar")
+        .prefetch_related("services", "departments", "targets", "escalation_rules")
+        .order_by("pk")
+    )
+
+
+def _covers(agreement: Agreement, ticket: Ticket) -> tuple[bool, int]:
+    """Whether the agreement covers the ticket's service and department, and how
+    specifically (a named service or department beats "all")."""
+    services = {s.pk for s in agreement.services.all()}
+    departments = {d.pk for d in agreement.departments.all()}
+    if services and ticket.service_id not in services:
+        return False, 0
+    if departments and ticket.department_id not in departments:
+        return False, 0
+    return True, 2 * bool(services) + bool(departments)
+
+
+def _target_for(agreement: Agreement, priority: int) -> Any:
+    return next((t for t in agreement.targets.all() if t.priority == priority), None)
+
+
+def find_sla(ticket: Ticket) -> Agreement | None:
+    """The SLA that applies to a ticket: active on the day it was reported, covering its
+    service and department, with a target for its priority; the most specific one wins
+    (service and department, then service, then department, then "all"; ties: the oldest)."""
+    reported = getattr(ticket, "reported_at", None) or ticket.created_at
+    best: tuple[int, Agreement] | None = None
+    for agreement in _active_agreements(AgreementKind.SLA, reported):
+        covered, score = _covers(agreement, ticket)
+        if not covered or _target_for(agreement, ticket.priority) is None:
+            continue
+        if best is None or score > best[0]:
+            best = (score, agreement)
+    return best[1] if best else None
+
+
+def find_group_agreements(ticket: Ticket, group: SupportGroup, at: datetime) -> list[Agreement]:
+    """The OLA of an internal group, or the underpinning contracts of a vendor's group, that
+    cover the ticket's service and have a target for its priority."""
+    found: list[Agreement] = []
+    for kind, matches in (
+        (AgreementKind.OLA, lambda a: a.support_group_id == group.pk),
+        (
+            AgreementKind.UC,
+            lambda a: group.vendor_id is not None and a.vendor_id == group.vendor_id,
+        ),
+    ):
+        candidates = [
+            a
+            for a in _active_agreements(kind, at)
+            if matches(a) and _covers(a, ticket)[0] and _target_for(a, ticket.priority)
+        ]
+        candidates.sort(key=lambda a: -_covers(a, ticket)[1])
+        found.extend(candidates[:1])
+    return found
+
+
+# Clock arithmetic (pure over a clock row and its calendar) ----------------------------
+
+
+def _calendar(clock: Clock) -> WorkingTime:
+    from itsm.sla.calendars import working_time
+
+    return working_time(clock.agreement.calendar)
+
+
+def _rules(clock: Clock) -> list[EscalationRule]:
+    return [r for r in clock.agreement.escalation_rules.all() if r.metric == clock.metric]
+
+
+def elapsed_seconds(clock: Clock, now: datetime) -> int:
+    """Working seconds counted against the target so far (pauses excluded)."""
+    end = min(x for x in (now, clock.paused_since, clock.stopped_at) if x is not None)
+    return max(0, _calendar(clock).between(clock.started_at, end) - clock.paused_seconds)
+
+
+def remaining_seconds(clock: Clock, now: datetime) -> int:
+    """Working seconds left before the due time; negative once overdue."""
+    return clock.target_seconds - elapsed_seconds(clock, now)
+
+
+def _instant(clock: Clock, working_seconds: int) -> datetime:
+    return _calendar(clock).add(clock.started_at, working_seconds + clock.paused_seconds)
+
+
+def _rule_instant(clock: Clock, rule: EscalationRule) -> datetime:
+    return _instant(clock, math.ceil(clock.target_seconds * rule.percent / 100))
+
+
+def _schedule(clock: Clock, fired: set[int]) -> None:
+    """Derive the stored due time and the next escalation from the clock's own fields."""
+    if not clock.is_running:
+        clock.due_at = None if clock.is_paused else clock.due_at
+        clock.next_escalation_at = None
+        return
+    clock.due_at = _instant(clock, clock.target_seconds)
+    pending = [_rule_instant(clock, r) for r in _rules(clock) if r.pk not in fired]
+    if clock.breached_at is None:
+        pending.append(clock.due_at)
+    clock.next_escalation_at = min(pending) if pending else None
+
+
+def _fired(clock: Clock) -> set[int]:
+    if clock.pk is None:
+        return set()
+    return set(EscalationFiring.objects.filter(clock=clock).values_list("rule_id", flat=True))
+
+
+def _pause(clock: Clock, at: datetime) -> None:
+    clock.paused_since = at
+    _schedule(clock, set())
+
+
+def _resume(clock: Clock, at: datetime) -> None:
+    assert clock.paused_since is not None
+    clock.paused_seconds += _calendar(clock).between(
+        clock.paused_since, max(at, clock.paused_since)
+    )
+    clock.paused_since = None
+    _schedule(clock, _fired(clock))
+
+
+def _stop(clock: Clock, at: datetime, reason: str) -> None:
+    if clock.paused_since is not None:
+        _resume(clock, at)
+    if clock.due_at is None:
+        clock.due_at = _instant(clock, clock.target_seconds)
+    clock.stopped_at = at
+    clock.stop_reason = reason
+    if clock.breached_at is None and at > clock.due_at:
+        clock.breached_at = clock.due_at
+    clock.next_escalation_at = None
+
+
+def _reopen(clock: Clock, at: datetime) -> None:
+    """The time a ticket lay resolved does not count: it is added as a pause."""
+    assert clock.stopped_at is not None
+    clock.paused_seconds += _calendar(clock).between(clock.stopped_at, max(at, clock.stopped_at))
+    clock.stopped_at = None
+    clock.stop_reason = ""
+    _schedule(clock, _fired(clock))
+
+
+def _new_clock(
+    ticket: Ticket, agreement: Agreement, metric: str, started_at: datetime, group: Any
+) -> Clock:
+    target = _target_for(agreement, ticket.priority)
+    clock = Clock(
+        content_type=ContentType.objects.get_for_model(ticket),
+        object_id=ticket.pk,
+        agreement=agreement,
+        kind=agreement.kind,
+        metric=metric,
+        support_group=group,
+        priority=ticket.priority,
+        target_seconds=target.seconds_for(metric),
+        started_at=started_at,
+    )
+    _schedule(clock, set())
+    return clock
+
+
+# Events -------------------------------------------------------------------------------
+
+
+def _wants_pause(ticket: Ticket, clock: Clock) -> bool:
+    reason = getattr(ticket, "pending_reason", "")
+    return bool(reason) and reason in (clock.agreement.pause_reasons or [])
+
+
+def _sync_pauses(ticket: Ticket, clocks: Iterable[Clock], at: datetime) -> None:
+    for clock in clocks:
+        if clock.stopped_at is not None:
+            continue
+        if _wants_pause(ticket, clock) and clock.paused_since is None:
+            _pause(clock, at)
+        elif not _wants_pause(ticket, clock) and clock.paused_since is not None:
+            _resume(clock, at)
+
+
+def _start_sla(ticket: Ticket, clocks: list[Clock]) -> None:
+    if any(c.kind == AgreementKind.SLA for c in clocks):
+        return
+    agreement = find_sla(ticket)
+    if agreement is None:
+        return
+    started = getattr(ticket, "reported_at", None) or ticket.created_at
+    clocks.extend(_new_clock(ticket, agreement, m, started, None) for m in METRICS)
+    if ticket.responded_at is not None:
+        _stop(clocks[-2], ticket.responded_at, ClockStopReason.RESPONDED)
+
+
+def _route(ticket: Ticket, clocks: list[Clock], at: datetime) -> None:
+    group = ticket.assignment_group
+    for clock in clocks:
+        held_by_other = clock.support_group_id not in (None, getattr(group, "pk", None))
+        if clock.kind != AgreementKind.SLA and clock.stopped_at is None and held_by_other:
+            _stop(clock, at, ClockStopReason.HANDED_OVER)
+    if group is None:
+        return
+    if any(c.support_group_id == group.pk and c.stopped_at is None for c in clocks):
+        return
+    for agreement in find_group_agreements(ticket, group, at):
+        clocks.extend(_new_clock(ticket, agreement, m, at, group) for m in METRICS)
+
+
+def _respond(ticket: Ticket, clocks: list[Clock], at: datetime) -> None:
+    if ticket.responded_at is None:
+        ticket.responded_at = at
+    for clock in clocks:
+        current = clock.kind == AgreementKind.SLA or (
+            clock.support_group_id == ticket.assignment_group_id
+        )
+        if clock.metric == ClockMetric.RESPONSE and clock.stopped_at is None and current:
+            _stop(clock, at, ClockStopReason.RESPONDED)
+
+
+def _finish(clocks: list[Clock], at: datetime, reason: str) -> None:
+    for clock in clocks:
+        if clock.stopped_at is None:
+            metric_reason = (
+                ClockStopReason.RESPONDED
+                if clock.metric == ClockMetric.RESPONSE and reason == ClockStopReason.RESOLVED
+                else reason
+            )
+            _stop(clock, at, metric_reason)
+
+
+def _reopen_clocks(ticket: Ticket, clocks: list[Clock], at: datetime) -> None:
+    for clock in clocks:
+        ours = clock.kind == AgreementKind.SLA or (
+            clock.support_group_id == ticket.assignment_group_id
+        )
+        if (
+            clock.metric == ClockMetric.RESOLUTION
+            and clock.stop_reason == ClockStopReason.RESOLVED
+            and ours
+        ):
+            _reopen(clock, at)
+
+
+def _retarget(ticket: Ticket, clocks: list[Clock], at: datetime) -> None:
+    """Priority, service or department changed: the SLA may be another one, and every
+    clock still running gets the target of the new priority, counted from its original
+    start with the pauses it already had."""
+    sla = find_sla(ticket)
+    for clock in clocks:
+        if clock.stopped_at is not None:
+            continue
+        agreement = sla if clock.kind == AgreementKind.SLA and sla is not None else clock.agreement
+        target = _target_for(agreement, ticket.priority)
+        if target is None:
+            continue
+        clock.agreement = agreement
+        clock.priority = ticket.priority
+        clock.target_seconds = target.seconds_for(clock.metric)
+        if clock.is_running:
+            _schedule(clock, _fired(clock))
+            if clock.breached_at is not None and clock.due_at and clock.due_at > at:
+                clock.breached_at = None  # lowered priority: no longer overdue
+                _schedule(clock, _fired(clock))
+    _start_sla(ticket, clocks)
+
+
+def _on_duty_managers(at: datetime) -> list[User]:
+    return list(
+        User.objects.filter(
+            duty_shifts__starts_at__lte=at, duty_shifts__ends_at__gt=at, is_active=True
+        ).distinct()
+    )
+
+
+def alert_on_duty(ticket: Ticket, *, at: datetime | None = None) -> None:
+    """A priority-1 ticket is told at once to whoever is the on-duty manager."""
+    if ticket.priority != TicketPriority.CRITICAL:
+        return
+    at = at or timezone.now()
+    notify(
+        _on_duty_managers(at),
+        ticket,
+        _("Priority 1: %(number)s %(title)s — you are the on-duty manager."),
+        params={"number": ticket.number, "title": ticket.title},
+        groups=[g for g in [ticket.assignment_group] if g is not None],
+    )
+
+
+def ticket_clocks(ticket: Ticket) -> list[Clock]:
+    return list(
+        Clock.objects.for_ticket(ticket)
+        .select_related("agreement__calendar", "support_group")
+        .prefetch_related("agreement__targets", "agreement__escalation_rules")
+        .order_by("started_at", "id")
+    )
+
+
+def record_event(ticket: Ticket, event: str, *, at: datetime | None = None) -> list[Clock]:
+    """Move a ticket's clocks on after something happened to it. Call inside the write's
+    transaction, after the ticket row is saved; the ticket's SLA fields are updated here."""
+    at = at or timezone.now()
+    clocks = ticket_clocks(ticket)
+    if event == TicketEvent.LOGGED:
+        _start_sla(ticket, clocks)
+    elif event == TicketEvent.ROUTED:
+        _sync_pauses(ticket, clocks, at)
+        _start_sla(ticket, clocks)
+        _route(ticket, clocks, at)
+    elif event == TicketEvent.RESPONDED:
+        _respond(ticket, clocks, at)
+    elif event in (TicketEvent.PENDED, TicketEvent.RESUMED):
+        _sync_pauses(ticket, clocks, at)
+    elif event == TicketEvent.RESOLVED:
+        if ticket.responded_at is None:
+            ticket.responded_at = at
+        _finish(clocks, at, ClockStopReason.RESOLVED)
+    elif event == TicketEvent.REOPENED:
+        _reopen_clocks(ticket, clocks, at)
+        _sync_pauses(ticket, clocks, at)
+    elif event == TicketEvent.CLOSED:
+        _finish(clocks, at, ClockStopReason.CLOSED)
+    elif event == TicketEvent.CANCELLED:
+        _finish(clocks, at, ClockStopReason.CANCELLED)
+    elif event == TicketEvent.CHANGED:
+        _retarget(ticket, clocks, at)
+    else:
+        raise ValueError("unknown ticket event %r" % event)
+    _save(clocks)
+    mirror_ticket(ticket, clocks)
+    return clocks
+
+
+CLOCK_FIELDS = (
+    "agreement",
+    "priority",
+    "target_seconds",
+    "paused_seconds",
+    "paused_since",
+    "stopped_at",
+    "stop_reason",
+    "due_at",
+    "breached_at",
+    "next_escalation_at",
+)
+
+
+def _save(clocks: Sequence[Clock]) -> None:
+    new = [c for c in clocks if c.pk is None]
+    if new:
+        Clock.objects.bulk_create(new)
+    old = [c for c in clocks if c.pk is not None and c not in new]
+    if old:
+        Clock.objects.bulk_update(old, CLOCK_FIELDS)
+
+
+def mirror_ticket(ticket: Ticket, clocks: Sequence[Clock]) -> None:
+    """Copy the SLA clocks' state onto the ticket row (due times, paused, breached)."""
+    sla = {c.metric: c for c in clocks if c.kind == AgreementKind.SLA}
+    values = {
+        "responded_at": ticket.responded_at,
+        "response_due_at": getattr(sla.get(ClockMetric.RESPONSE), "due_at", None),
+        "resolution_due_at": getattr(sla.get(ClockMetric.RESOLUTION), "due_at", None),
+        "sla_paused": any(c.is_paused for c in sla.values()),
+        "sla_breached": any(c.breached_at is not None for c in sla.values()),
+    }
+    changed = {k: v for k, v in values.items() if getattr(ticket, k) != v}
+    if changed:
+        type(ticket)._default_manager.filter(pk=ticket.pk).update(**changed)
+        for key, value in changed.items():
+            setattr(ticket, key, value)
+
+
+# What a ticket shows ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """A clock as people read it at one instant."""
+
+    clock: Clock
+    due_at: datetime | None
+    remaining_seconds: int
+    elapsed_seconds: int
+    paused: bool
+    stopped: bool
+    breached: bool
+
+    @property
+    def percent(self) -> int:
+        if not self.clock.target_seconds:
+            return 100
+        return min(999, round(100 * self.elapsed_seconds / self.clock.target_seconds))
+
+
+def clock_state(clock: Clock, now: datetime | None = None) -> ClockState:
+    now = now or timezone.now()
+    elapsed = elapsed_seconds(clock, now)
+    due = clock.due_at
+    breached = clock.breached_at is not None or (
+        clock.is_running and due is not None and now >= due
+    )
+    return ClockState(
+        clock=clock,
+        due_at=due,
+        remaining_seconds=clock.target_seconds - elapsed,
+        elapsed_seconds=elapsed,
+        paused=clock.is_paused,
+        stopped=clock.stopped_at is not None,
+        breached=breached,
+    )
+
+
+def sla_states(
+    tickets: Sequence[Ticket], now: datetime | None = None
+) -> dict[int, dict[str, ClockState]]:
+    """The SLA clocks of many tickets of one model, in one query: {ticket pk: {metric:
+    state}} — for list pages and API lists."""
+    if not tickets:
+        return {}
+    content_type = ContentType.objects.get_for_model(tickets[0])
+    clocks = (
+        Clock.objects.filter(
+            content_type=content_type,
+            object_id__in=[t.pk for t in tickets],
+            kind=AgreementKind.SLA,
+        )
+        .select_related("agreement__calendar")
+        .order_by("id")
+    )
+    now = now or timezone.now()
+    states: dict[int, dict[str, ClockState]] = {}
+    for clock in clocks:
+        states.setdefault(clock.object_id, {})[clock.metric] = clock_state(clock, now)
+    return states
+
+
+def breaching_between(
+    model: type[models.Model], start: datetime, end: datetime
+) -> models.QuerySet[Clock]:
+    """Running clocks of one ticket model that fall due in [start, end): one indexed query."""
+    return Clock.objects.running().filter(
+        content_type=ContentType.objects.get_for_model(model), due_at__gte=start, due_at__lt=end
+    )
+
+
+# The sweep ----------------------------------------------------------------------------
+
+
+EscalationAction = Callable[[Any, EscalationRule, Clock], None]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    clocks: int = 0
+    fired: int = 0
+    breached: int = 0
+
+
+def _warning_recipients(ticket: Any, clock: Clock, rule: EscalationRule) -> list[Any]:
+    group = clock.support_group or ticket.assignment_group
+    recipients: list[Any] = []
+    if rule.notify_assignee and ticket.assignee_id:
+        recipients.append(ticket.assignee)
+    if rule.notify_group_lead and group is not None and group.lead_id:
+        recipients.append(group.lead)
+    if rule.notify_managers:
+        recipients.extend(User.objects.filter(groups__name=Role.MANAGER, is_active=True))
+    return recipients
+
+
+def _fire(ticket: Any, clock: Clock, rule: EscalationRule) -> None:
+    metric = clock.get_metric_display()
+    if rule.percent >= 100:
+        message = _("%(number)s: %(kind)s %(metric)s target breached (%(agreement)s).")
+    else:
+        message = _("%(number)s: %(percent)s%% of the %(kind)s %(metric)s target has elapsed.")
+    notify(
+        _warning_recipients(ticket, clock, rule),
+        ticket,
+        message,
+        params={
+            "number": ticket.number,
+            "kind": clock.kind.upper(),
+            "metric": metric,
+            "percent": rule.percent,
+            "agreement": clock.agreement.name,
+        },
+        groups=[g for g in [clock.support_group or ticket.assignment_group] if g is not None],
+    )
+    write_audit(
+        ticket,
+        actor=None,
+        action="sla:escalation",
+        note="%s %s %s%%" % (clock.agreement.name, clock.metric, rule.percent),
+    )
+
+
+def sweep_clocks(
+    model: type[Ticket],
+    *,
+    now: datetime | None = None,
+    act: EscalationAction | None = None,
+    batch: int = 200,
+) -> SweepResult:
+    """Fire the escalation rules and mark the breaches that have come due for one ticket
+    model. Runs every minute in every worker: the rows are locked and skipped by the
+    others (PostgreSQL), writers are serialised (SQLite), and a firing is a unique row, so
+    each rule fires once per clock. Reassigning or raising the priority belongs to the
+    ticket's process: it passes `act`."""
+    now = now or timezone.now()
+    content_type = ContentType.objects.get_for_model(model)
+    result = SweepResult()
+    while True:
+        with transaction.atomic():
+            clocks = list(
+                Clock.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(content_type=content_type, next_escalation_at__lte=now)
+                .select_related("agreement__calendar", "support_group__lead")
+                .prefetch_related("agreement__escalation_rules")
+                .order_by("next_escalation_at")[:batch]
+            )
+            if not clocks:
+                return result
+            tickets = model._default_manager.select_related(
+                "assignee", "assignment_group__lead"
+            ).in_bulk([c.object_id for c in clocks])
+            fired_pairs = set(
+                EscalationFiring.objects.filter(clock__in=clocks).values_list("clock_id", "rule_id")
+            )
+            firings: list[EscalationFiring] = []
+            actions: list[tuple[Any, EscalationRule, Clock]] = []
+            breached: list[Any] = []
+            for clock in clocks:
+                ticket = tickets.get(clock.object_id)
+                fired = {rule for (c, rule) in fired_pairs if c == clock.pk}
+                if ticket is not None and clock.is_running:
+                    for rule in _rules(clock):
+                        if rule.pk not in fired and _rule_instant(clock, rule) <= now:
+                            _fire(ticket, clock, rule)
+                            firings.append(EscalationFiring(clock=clock, rule=rule, fired_at=now))
+                            fired.add(rule.pk)
+                            if rule.reassign_to_id or rule.raise_priority:
+                                actions.append((ticket, rule, clock))
+                    if clock.breached_at is None and clock.due_at and clock.due_at <= now:
+                        clock.breached_at = clock.due_at
+                        if clock.kind == AgreementKind.SLA:
+                            breached.append(ticket.pk)
+                _schedule(clock, fired)
+                if clock.next_escalation_at is not None and clock.next_escalation_at <= now:
+                    clock.next_escalation_at = None  # its ticket is gone: nothing left to do
+            EscalationFiring.objects.bulk_create(firings)
+            Clock.objects.bulk_update(clocks, ["breached_at", "due_at", "next_escalation_at"])
+            if breached:
+                model._default_manager.filter(pk__in=breached).update(sla_breached=True)
+            # The process's own actions last: they move the clocks on through record_event,
+            # which reads the rows just written.
+            if act is not None:
+                for ticket, rule, clock in actions:
+                    act(ticket, rule, clock)
+            result = SweepResult(
+                clocks=result.clocks + len(clocks),
+                fired=result.fired + len(firings),
+                breached=result.breached + len(breached),
+            )
