@@ -88,6 +88,13 @@ def say(message: str) -> None:
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     check_database_url(args.database_url)
+    only = {key for key in args.only.split(",") if key}
+    if not only or "due_times" in only:  # in-process, no database: first, or alone
+        from bench.sla_due import run as run_due_times
+
+        run_due_times(seed=args.seed, say=say)
+        if only == {"due_times"}:
+            return
     # This process and the server it starts both use the bench database.
     os.environ["ITSM_DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itsm.settings")

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "itsm.sla",
     "itsm.incidents",
     "itsm.portal",
+    "itsm.reports",
     "itsm.integrations",
     "itsm.api",
     "itsm.demo",
@@ -228,11 +229,10 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
-EMAIL_BACKEND = env(
-    "EMAIL_BACKEND",
+EMAIL_BACKEND = env("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"
     if env("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "itsm@hospital.local")
 
@@ -260,7 +260,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # httpx logs every request's full URL at INFO; a chat robot's URL carries its key.
+        "httpx": {"level": "WARNING"},
+    },
 }
 ITSM_BIND = env("BIND", "127.0.0.1:8000")
 ITSM_WEB_WORKERS = int(env("WEB_WORKERS", str(2 * (os.cpu_count() or 1))))

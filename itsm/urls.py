@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("incidents/", include("itsm.incidents.urls")),
     path("portal/", include("itsm.portal.urls")),
     path("sla/", include("itsm.sla.urls")),
+    path("reports/", include("itsm.reports.urls")),
     path("api/", include("itsm.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

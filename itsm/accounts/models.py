@@ -96,7 +96,11 @@ class SupportGroup(models.Model):
     active = models.BooleanField(_("active"), default=True)
     # The group's chat robot (群机器人): notifications for the group are posted to it.
     robot_kind = models.CharField(
-        _("chat robot"), max_length=16, choices=RobotKind.choices, default=RobotKind.NONE
+        _("chat robot"),
+        max_length=16,
+        choices=RobotKind.choices,
+        default=RobotKind.NONE,
+        blank=True,  # a form that leaves it out means "no robot" (see clean)
     )
     robot_webhook_url = models.URLField(
         _("robot webhook URL"),
@@ -128,6 +132,8 @@ class SupportGroup(models.Model):
     def clean(self) -> None:
         """A robot needs its webhook address; WeCom robots have no signing secret."""
         super().clean()
+        if not self.robot_kind:
+            self.robot_kind = RobotKind.NONE
         if self.robot_kind != RobotKind.NONE and not self.robot_webhook_url:
             raise ValidationError(
                 {"robot_webhook_url": _("Give the webhook address of the chat robot.")}

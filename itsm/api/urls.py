@@ -19,6 +19,7 @@ from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSe
 from itsm.cmdb.api import ConfigurationItemViewSet, ServiceViewSet
 from itsm.core.api.schema import ApiSchema
 from itsm.incidents.api import IncidentViewSet
+from itsm.reports.api import SlaComplianceApiView
 from itsm.sla.api import (
     AgreementViewSet,
     CalendarDayViewSet,
@@ -67,6 +68,9 @@ router.register("duty-shifts", DutyShiftViewSet, basename="dutyshift")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path(
+        "reports/sla-compliance/", SlaComplianceApiView.as_view(), name="report_sla_compliance"
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

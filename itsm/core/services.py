@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from itsm.core.choices import CommentVisibility, DeliveryChannel
@@ -80,6 +80,7 @@ def write_audit(
         note=note,
         request_id=context.request_id,
         ip_address=context.ip_address,
+        created_at=timezone.now(),
     )
 
 

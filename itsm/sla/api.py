@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -57,6 +58,40 @@ class NeverPartialMixin:
         pass
 
 
+def flat_errors(detail: Any) -> dict[str, list[str]]:
+    """Serializer errors as {field: [messages]}, the shape of every 400 of the API: the
+    errors of a nested row or a list item become messages that name the row ("Row 2,
+    priority: …")."""
+    flat: dict[str, list[str]] = {}
+    for field, errors in detail.items():
+        messages: list[str] = []
+        items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+        for index, error in items:
+            if isinstance(error, dict):
+                for name, texts in error.items():
+                    for text in texts if isinstance(texts, list) else [texts]:
+                        messages.append(
+                            gettext("Row %(row)d, %(field)s: %(message)s")
+                            % {"row": int(index) + 1, "field": name, "message": text}
+                        )
+            elif isinstance(errors, dict):
+                for text in error if isinstance(error, list) else [error]:
+                    messages.append(
+                        gettext("Item %(item)d: %(message)s")
+                        % {"item": int(index) + 1, "message": text}
+                    )
+            else:
+                messages.append(str(error))
+        flat[field] = messages
+    return flat
+
+
+def validated(serializer: serializers.BaseSerializer) -> dict[str, Any]:  # type: ignore[type-arg]
+    if not serializer.is_valid():
+        raise serializers.ValidationError(flat_errors(serializer.errors))
+    return dict(serializer.validated_data)
+
+
 def version_field() -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, help_text=VERSION_HELP)
 
@@ -101,7 +136,7 @@ class CalendarSerializer(ObjectSerializer):
             "version",
             "updated_at",
         )
-        read_only_fields = ("version", "updated_at")
+        read_only_fields: tuple[str, ...] = ("version", "updated_at")
 
 
 class CalendarUpdateSerializer(NeverPartialMixin, CalendarSerializer):
@@ -129,8 +164,7 @@ class CalendarViewSet(ObjectViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = validated(serializer)
         periods = data.pop("periods", None)
         with transaction.atomic():
             calendar = configuration.save_calendar(None, data, actor=request.user)
@@ -143,8 +177,7 @@ class CalendarViewSet(ObjectViewSet):
         if someone changed the calendar since, 409 and nothing is written."""
         calendar = self.get_object()
         serializer = self.get_serializer(calendar, data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = validated(serializer)
         version = data.pop("version")
         periods = data.pop("periods", None)
         with transaction.atomic():
@@ -198,8 +231,7 @@ class CalendarDayViewSet(DeleteMixin, ObjectViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(serializer)
         day = configuration.add_day(
             data["calendar"], data["date"], data["kind"], data.get("name", ""), actor=request.user
         )
@@ -216,10 +248,10 @@ class CalendarDayViewSet(DeleteMixin, ObjectViewSet):
     @action(detail=False, methods=["post"], url_path="import", filter_backends=[])
     def import_days(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(serializer)
         count = configuration.import_csv(
-            serializer.validated_data["csv"],
-            calendar=serializer.validated_data["calendar"],
+            data["csv"],
+            calendar=data["calendar"],
             actor=request.user,
         )
         return Response({"imported": count})
@@ -253,8 +285,7 @@ class StatutoryDayViewSet(DeleteMixin, ObjectViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(serializer)
         day = configuration.add_statutory(
             data["date"], data["kind"], data.get("name", ""), actor=request.user
         )
@@ -271,9 +302,8 @@ class StatutoryDayViewSet(DeleteMixin, ObjectViewSet):
     @action(detail=False, methods=["post"], url_path="import", filter_backends=[])
     def import_days(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         count = configuration.import_csv(
-            serializer.validated_data["csv"], calendar=None, actor=request.user
+            validated(serializer)["csv"], calendar=None, actor=request.user
         )
         return Response({"imported": count})
 
@@ -360,7 +390,7 @@ class AgreementSerializer(ObjectSerializer):
             "escalation_rules",
             "version",
         )
-        read_only_fields = ("version",)
+        read_only_fields: tuple[str, ...] = ("version",)
 
 
 class AgreementUpdateSerializer(NeverPartialMixin, AgreementSerializer):
@@ -389,8 +419,7 @@ class AgreementViewSet(ObjectViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = validated(serializer)
         targets, rules = data.pop("targets", None), data.pop("escalation_rules", None)
         agreement = configuration.save_agreement(
             None, data, targets if targets is not None else [], rules, actor=request.user
@@ -402,8 +431,7 @@ class AgreementViewSet(ObjectViewSet):
         replace the current ones. `version` is required: 409 if it is stale."""
         agreement = self.get_object()
         serializer = self.get_serializer(agreement, data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = validated(serializer)
         version = data.pop("version")
         targets, rules = data.pop("targets", None), data.pop("escalation_rules", None)
         agreement = configuration.save_agreement(
@@ -434,15 +462,13 @@ class DutyShiftViewSet(DeleteMixin, ObjectViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        shift = configuration.save_duty_shift(None, serializer.validated_data, actor=request.user)
+        shift = configuration.save_duty_shift(None, validated(serializer), actor=request.user)
         return Response(self.read_back(shift), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         shift = self.get_object()
         serializer = self.get_serializer(shift, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        shift = configuration.save_duty_shift(shift, serializer.validated_data, actor=request.user)
+        shift = configuration.save_duty_shift(shift, validated(serializer), actor=request.user)
         return Response(self.read_back(shift))
 
     def perform_destroy(self, instance: DutyShift) -> None:

@@ -63,6 +63,12 @@ def require_permission(actor: Any, permission: str) -> None:
         raise PermissionDenied(gettext("You may not change service level settings."))
 
 
+def attname(model: type[Any], name: str) -> str:
+    """The attribute that holds a field's raw value (`calendar_id` for `calendar`)."""
+    field: Any = model._meta.get_field(name)
+    return str(field.attname)
+
+
 def check_version(current: int, version: int | None) -> None:
     """An edit names the version it was made from; if the record changed since, nothing is
     overwritten. A missing version counts as stale: a client must read before it writes."""
@@ -78,8 +84,7 @@ def agreement_snapshot(agreement: Agreement) -> dict[str, Any]:
     """What the audit log compares: the fields, the services and departments, and the
     targets and rules as short readable strings."""
     values: dict[str, Any] = {
-        name: getattr(agreement, agreement._meta.get_field(name).attname)
-        for name in AGREEMENT_FIELDS
+        name: getattr(agreement, attname(Agreement, name)) for name in AGREEMENT_FIELDS
     }
     if agreement.pk is None:
         return values
@@ -275,10 +280,11 @@ def replace_rules(agreement: Agreement, rows: list[dict[str, Any]]) -> None:
         if key not in wanted:
             rule.delete()
     for row in rows:
-        rule = current.get((row["metric"], row["percent"]))
-        if rule is None:
+        existing = current.get((row["metric"], row["percent"]))
+        if existing is None:
             EscalationRule.objects.create(agreement=agreement, **row)
             continue
+        rule = existing
         changed = [name for name in RULE_FIELDS[2:] if getattr(rule, name) != row[name]]
         for name in changed:
             setattr(rule, name, row[name])
@@ -343,9 +349,7 @@ def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: 
         before: dict[str, Any] = {}
     else:
         shift = DutyShift.objects.select_for_update().get(pk=shift.pk)
-        before = {
-            name: getattr(shift, DutyShift._meta.get_field(name).attname) for name in DUTY_FIELDS
-        }
+        before = {name: getattr(shift, attname(DutyShift, name)) for name in DUTY_FIELDS}
     for name in DUTY_FIELDS:
         if name in data:
             setattr(shift, name, data[name])
@@ -353,7 +357,7 @@ def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: 
     user = shift.user
     if not user.is_active or not user.has_perm("sla.change_agreement"):
         raise ValidationError({"user": gettext("Only an active IT manager can be on duty.")})
-    after = {name: getattr(shift, DutyShift._meta.get_field(name).attname) for name in DUTY_FIELDS}
+    after = {name: getattr(shift, attname(DutyShift, name)) for name in DUTY_FIELDS}
     changes = diff(before, after)
     if not creating and not changes:
         return shift
@@ -366,7 +370,7 @@ def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: 
 def delete_duty_shift(shift: DutyShift, *, actor: Any) -> None:
     """Take a shift off the roster. The audit entry keeps who was on duty when."""
     require_permission(actor, "sla.delete_dutyshift")
-    before = {name: getattr(shift, DutyShift._meta.get_field(name).attname) for name in DUTY_FIELDS}
+    before = {name: getattr(shift, attname(DutyShift, name)) for name in DUTY_FIELDS}
     changes = {name: [pair[1], None] for name, pair in diff({}, before).items()}
     write_audit(shift, actor=actor, action="delete", changes=changes)
     shift.delete()

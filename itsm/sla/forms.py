@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 import itertools
 import re
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -48,7 +49,10 @@ _UNITS = {
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z\u4e00-\u9fff]+)")
 
 
-class WorkDuration(NamedTuple):
+# A dataclass, not a NamedTuple: a NamedTuple next to Form classes sends the django-stubs
+# plugin into an endless semantic analysis loop.
+@dataclass(frozen=True)
+class WorkDuration:
     """A target as typed: whole working days plus working seconds. The days become seconds
     only with the calendar, whose working day may be 8.5 hours or 24."""
 

@@ -414,6 +414,25 @@ class EscalationFiring(models.Model):
         return self.clock.get_absolute_url()
 
 
+class Generation(models.Model):
+    """One token, changed in the same transaction as any change to calendars, agreements,
+    targets or rules. Each process keeps its parsed copy of them while the counter stands
+    still: one cheap read per ticket event instead of re-reading the configuration."""
+
+    value = models.PositiveBigIntegerField(_("generation"), default=0)
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = _("SLA configuration generation")
+        verbose_name_plural = _("SLA configuration generations")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def get_absolute_url(self) -> str:
+        return reverse("sla:agreement_list")
+
+
 class DutyShift(models.Model):
     """Who is the on-duty IT manager (值班经理) from when to when. A priority-1 incident
     notifies whoever is on duty at once."""

@@ -14,6 +14,7 @@ ticket lay resolved as a pause."""
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,10 +33,78 @@ from itsm.core.choices import TicketPriority
 from itsm.core.models import Ticket
 from itsm.core.services import notify, write_audit
 from itsm.sla.choices import AgreementKind, ClockMetric, ClockStopReason, TicketEvent
-from itsm.sla.models import Agreement, Clock, EscalationFiring, EscalationRule
+from itsm.sla.models import (
+    Agreement,
+    AgreementTarget,
+    BusinessCalendar,
+    CalendarDay,
+    Clock,
+    EscalationFiring,
+    EscalationRule,
+    Generation,
+    StatutoryDay,
+    WorkingPeriod,
+)
 from itsm.sla.worktime import WorkingTime
 
 METRICS = (ClockMetric.RESPONSE, ClockMetric.RESOLUTION)
+
+
+# The configuration, cached per process ------------------------------------------------
+
+
+@dataclass
+class _Configuration:
+    generation: int
+    agreements: dict[int, Agreement]
+
+
+_configuration: _Configuration | None = None
+
+
+def _bump_generation(**kwargs: Any) -> None:
+    # A fresh random value, not a count: a count that a rolled-back transaction had moved
+    # could come round again and make a process trust what it read in that transaction.
+    Generation.objects.filter(pk=1).update(value=secrets.randbits(62))
+
+
+def _bump_calendar(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Edits of a calendar's periods or days (in the admin too) change its version, which
+    is what the calendar cache compares."""
+    calendars = (
+        BusinessCalendar.objects.filter(statutory_holidays=True)
+        if isinstance(instance, StatutoryDay)
+        else BusinessCalendar.objects.filter(pk=instance.calendar_id)
+    )
+    calendars.update(version=F("version") + 1, updated_at=timezone.now())
+    _bump_generation()
+
+
+def watch_configuration() -> None:
+    """Move the generation whenever calendars or agreements change, however they change."""
+    for model in (BusinessCalendar, Agreement, AgreementTarget, EscalationRule):
+        post_save.connect(_bump_generation, sender=model, dispatch_uid="sla-gen-%s" % model)
+        post_delete.connect(_bump_generation, sender=model, dispatch_uid="sla-gen-d-%s" % model)
+    for model in (WorkingPeriod, CalendarDay, StatutoryDay):
+        post_save.connect(_bump_calendar, sender=model, dispatch_uid="sla-cal-%s" % model)
+        post_delete.connect(_bump_calendar, sender=model, dispatch_uid="sla-cal-d-%s" % model)
+    for through in (Agreement.services.through, Agreement.departments.through):
+        m2m_changed.connect(_bump_generation, sender=through, dispatch_uid="sla-m2m-%s" % through)
+
+
+def _agreements() -> dict[int, Agreement]:
+    """Every agreement with its calendar, services, departments, targets and rules, read
+    again only when the generation moved."""
+    global _configuration
+    generation = Generation.objects.values_list("value", flat=True).filter(pk=1).first() or 0
+    if _configuration is None or _configuration.generation != generation:
+        agreements = (
+            Agreement.objects.select_related("calendar")
+            .prefetch_related("services", "departments", "targets", "escalation_rules")
+            .order_by("pk")
+        )
+        _configuration = _Configuration(generation, {a.pk: a for a in agreements})
+    return _configuration.agreements
 
 
 # Which agreements apply ---------------------------------------------------------------
@@ -42,14 +112,14 @@ METRICS = (ClockMetric.RESPONSE, ClockMetric.RESOLUTION)
 
 def _active_agreements(kind: str, at: datetime) -> list[Agreement]:
     day = timezone.localdate(at)
-    return list(
-        Agreement.objects.filter(kind=kind, active=True)
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .select_related("calendar")
-        .prefetch_related("services", "departments", "targets", "escalation_rules")
-        .order_by("pk")
-    )
+    return [
+        a
+        for a in _agreements().values()
+        if a.kind == kind
+        and a.active
+        and (a.valid_from is None or a.valid_from <= day)
+        and (a.valid_until is None or a.valid_until >= day)
+    ]
 
 
 def _covers(agreement: Agreement, ticket: Ticket) -> tuple[bool, int]:
@@ -334,12 +404,13 @@ def alert_on_duty(ticket: Ticket, *, at: datetime | None = None) -> None:
 
 
 def ticket_clocks(ticket: Ticket) -> list[Clock]:
-    return list(
-        Clock.objects.for_ticket(ticket)
-        .select_related("agreement__calendar", "support_group")
-        .prefetch_related("agreement__targets", "agreement__escalation_rules")
-        .order_by("started_at", "id")
-    )
+    """A ticket's clocks, oldest first, each with its agreement from the process cache."""
+    agreements = _agreements()
+    clocks = list(Clock.objects.for_ticket(ticket).order_by("started_at", "id"))
+    for clock in clocks:
+        clock.agreement = agreements[clock.agreement_id]
+        clock._as_loaded = _values(clock)  # type: ignore[attr-defined]
+    return clocks
 
 
 def record_event(ticket: Ticket, event: str, *, at: datetime | None = None) -> list[Clock]:
@@ -391,13 +462,20 @@ CLOCK_FIELDS = (
 )
 
 
+def _values(clock: Clock) -> tuple[Any, ...]:
+    return tuple(getattr(clock, clock._meta.get_field(name).attname) for name in CLOCK_FIELDS)
+
+
 def _save(clocks: Sequence[Clock]) -> None:
+    """Insert the new clocks, update the ones that changed, leave the others alone."""
     new = [c for c in clocks if c.pk is None]
     if new:
         Clock.objects.bulk_create(new)
-    old = [c for c in clocks if c.pk is not None and c not in new]
-    if old:
-        Clock.objects.bulk_update(old, CLOCK_FIELDS)
+    for clock in clocks:
+        loaded = getattr(clock, "_as_loaded", None)
+        if clock not in new and loaded != _values(clock):
+            clock.save(update_fields=CLOCK_FIELDS)
+            clock._as_loaded = _values(clock)  # type: ignore[attr-defined]
 
 
 def mirror_ticket(ticket: Ticket, clocks: Sequence[Clock]) -> None:
@@ -471,12 +549,13 @@ def sla_states(
             object_id__in=[t.pk for t in tickets],
             kind=AgreementKind.SLA,
         )
-        .select_related("agreement__calendar")
         .order_by("id")
     )
     now = now or timezone.now()
+    agreements = _agreements()
     states: dict[int, dict[str, ClockState]] = {}
     for clock in clocks:
+        clock.agreement = agreements[clock.agreement_id]
         states.setdefault(clock.object_id, {})[clock.metric] = clock_state(clock, now)
     return states
 
@@ -562,12 +641,14 @@ def sweep_clocks(
             clocks = list(
                 Clock.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(content_type=content_type, next_escalation_at__lte=now)
-                .select_related("agreement__calendar", "support_group__lead")
-                .prefetch_related("agreement__escalation_rules")
+                .select_related("support_group__lead")
                 .order_by("next_escalation_at")[:batch]
             )
             if not clocks:
                 return result
+            agreements = _agreements()
+            for clock in clocks:
+                clock.agreement = agreements[clock.agreement_id]
             tickets = model._default_manager.select_related(
                 "assignee", "assignment_group__lead"
             ).in_bulk([c.object_id for c in clocks])

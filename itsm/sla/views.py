@@ -102,14 +102,12 @@ class ServiceListView(SlaMixin, ObjectListView):
     default_sort = "code"
 
     def get_queryset(self) -> QuerySet[Any]:
-        return (
-            super()
-            .get_queryset()
-            .annotate(
-                department_count=Count("departments", distinct=True),
-                agreement_count=Count("agreements", distinct=True),
-            )
+        queryset: QuerySet[Any] = super().get_queryset()
+        annotated: QuerySet[Any] = queryset.annotate(
+            department_count=Count("departments", distinct=True),
+            agreement_count=Count("agreements", distinct=True),
         )
+        return annotated
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         return {**context, "nav": self.nav, "sla_tab": "services"}
@@ -202,15 +200,13 @@ class AgreementListView(SlaMixin, ObjectListView):
     default_sort = "kind"
 
     def get_queryset(self) -> QuerySet[Any]:
-        return (
-            super()
-            .get_queryset()
-            .annotate(
-                service_count=Count("services", distinct=True),
-                department_count=Count("departments", distinct=True),
-                target_count=Count("targets", distinct=True),
-            )
+        queryset: QuerySet[Any] = super().get_queryset()
+        annotated: QuerySet[Any] = queryset.annotate(
+            service_count=Count("services", distinct=True),
+            department_count=Count("departments", distinct=True),
+            target_count=Count("targets", distinct=True),
         )
+        return annotated
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         return {
@@ -525,7 +521,9 @@ class DaysImportView(SlaMixin, ItsmView):
             return calendar.get_absolute_url()
         return reverse("sla:statutory_days")
 
-    def page(self, form: ImportForm, calendar: BusinessCalendar | None, status: int) -> Any:
+    def page(
+        self, form: ImportForm, calendar: BusinessCalendar | None, status: int
+    ) -> HttpResponse:
         context = {
             "form": form,
             "calendar": calendar,

@@ -45,6 +45,7 @@ from typing import Final
 UTC: Final = dt.UTC
 HORIZON_YEARS: Final = 10
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL: Final = dt.date(1970, 1, 1).toordinal()
 _DAY: Final = 86_400
 # Mean Gregorian year: a first guess of an instant's local year, corrected by the blocks.
 _MEAN_YEAR: Final = 31_556_952
@@ -132,9 +133,10 @@ class WorkingTime:
     """When a calendar's clock runs, and arithmetic on it. Immutable once built; safe to
     share between threads (the lazily built year blocks are only ever added, whole)."""
 
-    __slots__ = ("_always_open", "_blocks", "_overrides", "_tz", "_weekly")
+    __slots__ = ("_always_open", "_blocks", "_by_ordinal", "_overrides", "_tz", "_weekly")
     _always_open: bool
     _blocks: dict[int, _Block]
+    _by_ordinal: dict[int, _Seconds]
     _overrides: Mapping[dt.date, _Seconds]
     _tz: dt.tzinfo
     _weekly: tuple[_Seconds, ...]
@@ -166,6 +168,9 @@ class WorkingTime:
         object.__setattr__(self, "_always_open", bool(always_open))
         object.__setattr__(self, "_weekly", tuple(week))
         object.__setattr__(self, "_overrides", MappingProxyType(days))
+        object.__setattr__(
+            self, "_by_ordinal", {day.toordinal(): periods for day, periods in days.items()}
+        )
         object.__setattr__(self, "_blocks", {})
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -253,15 +258,14 @@ class WorkingTime:
         found = self._overrides.get(day)
         return found if found is not None else self._weekly[day.weekday()]
 
-    def _local_epoch(self, day: dt.date, second: int) -> int:
-        """The instant of a wall time (seconds after local midnight, up to 24:00), fold=0."""
-        if second == _DAY:
-            day, second = day + dt.timedelta(days=1), 0
-        hour, rest = divmod(second, 3600)
-        local = dt.datetime(
-            day.year, day.month, day.day, hour, rest // 60, rest % 60, tzinfo=self._tz
-        )
-        return _to_epoch(local)
+    def _offset(self, ordinal: int, second: int = 0) -> int:
+        """The UTC offset in seconds of a local wall time (a day's ordinal and seconds
+        after its midnight, up to 24:00), read with fold=0."""
+        wall = dt.datetime.fromordinal(ordinal) + dt.timedelta(seconds=second)
+        offset = self._tz.utcoffset(wall)
+        if offset is None:
+            raise ValueError("The time zone %r gives no UTC offset." % self._tz)
+        return offset.days * _DAY + offset.seconds
 
     def _block(self, year: int) -> _Block:
         block = self._blocks.get(year)
@@ -272,25 +276,47 @@ class WorkingTime:
         return block
 
     def _build_block(self, year: int) -> _Block:
+        """The year's periods as merged epoch intervals. A wall time's instant is its
+        naive epoch seconds less its UTC offset. On a day whose offset is the same at
+        midnight, noon and the next midnight (all days but those of a clock change, since
+        no zone changes its offset twice within twelve hours) one offset serves every
+        period; on the others each wall time gets its own."""
         if not _MIN_YEAR <= year <= _MAX_YEAR:
             raise ValueError(
                 "Working time is computed for the years %d–%d." % (_MIN_YEAR, _MAX_YEAR)
             )
-        lo = self._local_epoch(dt.date(year, 1, 1), 0)
-        hi = self._local_epoch(dt.date(year + 1, 1, 1), 0)
+        first = dt.date(year, 1, 1).toordinal()
+        last = dt.date(year + 1, 1, 1).toordinal()
+        midnight = [self._offset(ordinal) for ordinal in range(first, last + 1)]
+        lo = (first - _EPOCH_ORDINAL) * _DAY - midnight[0]
+        hi = (last - _EPOCH_ORDINAL) * _DAY - midnight[-1]
+        weekly, by_ordinal = self._weekly, self._by_ordinal
         raw: list[tuple[int, int]] = []
-        day = dt.date(year, 1, 1)
-        one = dt.timedelta(days=1)
-        while day.year == year:
-            for first, last in self._periods_seconds(day):
-                start = max(lo, self._local_epoch(day, first))
-                end = min(hi, self._local_epoch(day, last))
-                if start < end:  # a spring-forward gap may empty a period
-                    raw.append((start, end))
-            day += one
+        for index, ordinal in enumerate(range(first, last)):
+            periods = by_ordinal.get(ordinal)
+            if periods is None:
+                periods = weekly[(ordinal - 1) % 7]  # ordinal 1 (0001-01-01) is a Monday
+            if not periods:
+                continue
+            base = (ordinal - _EPOCH_ORDINAL) * _DAY
+            offset = midnight[index]
+            if offset == midnight[index + 1] and offset == self._offset(ordinal, _DAY // 2):
+                for starts, ends in periods:
+                    raw.append((base + starts - offset, base + ends - offset))
+            else:
+                for starts, ends in periods:
+                    raw.append(
+                        (
+                            base + starts - self._offset(ordinal, starts),
+                            base + ends - self._offset(ordinal, ends),
+                        )
+                    )
         raw.sort()
         merged: list[tuple[int, int]] = []
         for start, end in raw:
+            start, end = max(start, lo), min(end, hi)
+            if start >= end:  # a spring-forward gap may empty a period
+                continue
             if merged and start <= merged[-1][1]:  # overlapping or touching: one stretch
                 if end > merged[-1][1]:
                     merged[-1] = (merged[-1][0], end)

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='supportgroup',
             name='robot_kind',
-            field=models.CharField(choices=[('none', 'No robot'), ('wecom', 'WeChat Work'), ('dingtalk', 'DingTalk'), ('feishu', 'Feishu')], default='none', max_length=16, verbose_name='chat robot'),
+            field=models.CharField(blank=True, choices=[('none', 'No robot'), ('wecom', 'WeChat Work'), ('dingtalk', 'DingTalk'), ('feishu', 'Feishu')], default='none', max_length=16, verbose_name='chat robot'),
         ),
         migrations.AddField(
             model_name='supportgroup',

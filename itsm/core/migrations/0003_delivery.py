@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(verbose_name='text')),
                 ('html_body', models.TextField(blank=True, verbose_name='HTML text')),
                 ('url', models.CharField(blank=True, max_length=500, verbose_name='link')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('last_error', models.TextField(blank=True, verbose_name='last error')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),

@@ -102,7 +102,9 @@ class DueTimeTests(ClockCase):
 
         incident = self.log_at("2026-11-21 10:00", service=self.his)  # a Saturday
 
-        self.assertEqual(clock(incident, AgreementKind.SLA, ClockMetric.RESPONSE).agreement, his_sla)
+        self.assertEqual(
+            clock(incident, AgreementKind.SLA, ClockMetric.RESPONSE).agreement, his_sla
+        )
         self.assertEqual(incident.response_due_at, local("2026-11-21 10:10"))
         other = self.log_at("2026-11-21 10:00", service=self.pacs)
         self.assertEqual(other.response_due_at, local("2026-11-23 09:00"))
@@ -389,7 +391,9 @@ class ReassignmentTests(ClockCase):
             for c in ticket_clocks(incident)
             if c.kind == AgreementKind.OLA and c.metric == ClockMetric.RESOLUTION
         ]
-        self.assertEqual([c.started_at for c in olas], [local("2026-11-17 09:00"), local("2026-11-17 11:00")])
+        self.assertEqual(
+            [c.started_at for c in olas], [local("2026-11-17 09:00"), local("2026-11-17 11:00")]
+        )
         self.assertEqual(olas[1].stopped_at, None)
 
     def test_cancel_stops_every_clock(self) -> None:

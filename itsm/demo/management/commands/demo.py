@@ -25,9 +25,11 @@ from itsm.core.models import Notification
 from itsm.demo.catalogue import load_configuration_items, load_services
 from itsm.demo.hospital import HOSPITAL_NAME, load_departments, load_users, load_vendors_and_groups
 from itsm.demo.incidents import load_incidents
+from itsm.demo.service_levels import load_service_levels
 from itsm.demo.timeline import table_marks
 from itsm.incidents.choices import IncidentStatus
 from itsm.incidents.models import Incident
+from itsm.incidents.services import rebuild_incident_clocks
 
 DEMO_LOGINS = (
     ("admin", gettext_lazy("administrator"), ""),
@@ -67,9 +69,12 @@ class Command(BaseCommand):
             groups = load_vendors_and_groups(users, new_users)
             services = load_services(groups)
             load_configuration_items(departments, groups, services)
+            load_service_levels(users, groups, services, now)
             created = 0
             if not options["no_incidents"] and not Incident.objects.exists():
                 created = load_incidents(now)
+                for incident in Incident.objects.order_by("pk"):
+                    rebuild_incident_clocks(incident)
                 mark_old_notifications_read(notifications_before, now)
         self._summary(created, time.monotonic() - started)
 

@@ -1,0 +1,141 @@
+"""The SLA compliance report over the API: the same rows as the page and its exports, for
+the hospital's own dashboards and the quality office's spreadsheets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from itsm.core.api.schema import ApiSchema, ValidationErrorSerializer
+from itsm.core.api.viewsets import activate_user_language
+from itsm.reports.choices import ReportDimension, ReportMetric
+from itsm.reports.forms import SlaReportForm
+from itsm.reports.services import REPORT_PERMISSION, ComplianceRow, ReportQuery, compliance_rows
+from itsm.sla.choices import AgreementKind, ClockMetric
+
+
+class CanViewReports(BasePermission):
+    message = _("Reports are open to IT staff who may see every incident.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm(REPORT_PERMISSION))
+
+
+class ComplianceRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    month = serializers.CharField(help_text=_("The month the clocks started, as YYYY-MM."))
+    metric = serializers.ChoiceField(choices=ClockMetric.choices)
+    key = serializers.CharField(
+        allow_null=True,
+        help_text=_(
+            "The value's id (service, department, group), priority number or agreement "
+            "kind; null for tickets without one."
+        ),
+    )
+    name = serializers.CharField(help_text=_("The value's name in the user's language."))
+    measured = serializers.IntegerField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    compliance = serializers.FloatField(
+        allow_null=True, help_text=_("Met as a share of measured, in per cent.")
+    )
+    breached_url = serializers.CharField(
+        help_text=_("The web page listing the breached tickets behind the number.")
+    )
+
+
+class ComplianceReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    year = serializers.IntegerField()
+    month = serializers.IntegerField(allow_null=True)
+    dimension = serializers.ChoiceField(choices=ReportDimension.choices)
+    metric = serializers.ChoiceField(choices=ReportMetric.choices)
+    kind = serializers.CharField(allow_blank=True)
+    rows = ComplianceRowSerializer(many=True)
+
+
+def row_data(query: ReportQuery, row: ComplianceRow) -> dict[str, Any]:
+    link: dict[str, Any] = {
+        "year": query.year,
+        "month": row.month.month,
+        "dimension": query.dimension,
+        "metric": row.metric,
+        "kind": query.kind,
+        "value": row.value,
+    }
+    return {
+        "month": row.month.strftime("%Y-%m"),
+        "metric": row.metric,
+        "key": row.key,
+        "name": row.label,
+        "measured": row.measured,
+        "met": row.met,
+        "breached": row.breached,
+        "compliance": row.compliance,
+        "breached_url": reverse("reports:sla_breached") + "?" + urlencode(link),
+    }
+
+
+class SlaComplianceApiView(APIView):
+    """GET /api/reports/sla-compliance/: the report's rows by month, value and metric."""
+
+    permission_classes = [IsAuthenticated, CanViewReports]
+    schema = ApiSchema()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        activate_user_language(request)
+
+    @extend_schema(
+        operation_id="reports_sla_compliance",
+        tags=["reports"],
+        parameters=[
+            OpenApiParameter("year", int, description=str(_("Default: this year."))),
+            OpenApiParameter(
+                "month", int, description=str(_("1–12; empty: the whole year, by month."))
+            ),
+            OpenApiParameter("dimension", str, enum=ReportDimension.values),
+            OpenApiParameter("metric", str, enum=ReportMetric.values),
+            OpenApiParameter(
+                "kind", str, enum=AgreementKind.values, description=str(_("Empty: every kind."))
+            ),
+        ],
+        responses={
+            200: ComplianceReportSerializer,
+            400: OpenApiResponse(
+                response=ValidationErrorSerializer,
+                description=str(_("Invalid input: a message per field.")),
+            ),
+        },
+        description=str(
+            _(
+                "SLA compliance: for each month and value, the clocks measured (stopped, or "
+                "running and already breached; cancelled ones left out), met, breached and "
+                "the compliance in per cent. The group of an SLA clock is the incident's "
+                "assignment group; of an OLA or UC clock, the group measured."
+            )
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        form = SlaReportForm(request.query_params)
+        if not form.is_valid():
+            return Response(form.errors_by_field(), status=status.HTTP_400_BAD_REQUEST)
+        query = form.report_query()
+        rows = compliance_rows(query)
+        return Response(
+            {
+                "year": query.year,
+                "month": query.month,
+                "dimension": query.dimension,
+                "metric": query.metric,
+                "kind": query.kind,
+                "rows": [row_data(query, row) for row in rows],
+            }
+        )
