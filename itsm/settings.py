@@ -122,17 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
         ),
     }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side prepared statements: a query run this many times on one connection is
-    # then parsed and planned once, not on every page (the incident page's join costs
-    # ≈1.7 ms to plan). They need server-side parameter binding (Django's default binds
-    # on the client, which never prepares). "off": Django's defaults, for a pooler that
-    # cannot keep prepared statements (pgbouncer in transaction mode before 1.21).
-    _prepare = env("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
-    if _prepare not in ("", "off", "none"):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=int(_prepare)
-        )
+# PostgreSQL keeps Django's client-side parameter binding, without server-side prepared
+# statements (psycopg's prepare_threshold): a prepared statement is soon run with a generic
+# plan, blind to the values of its parameters, and the queue's capped count then scans the
+# whole table (20 ms → 770 ms at 1M incidents; docs/performance.md, round 4). Also what
+# pgbouncer in transaction mode needs.
 DATABASES["default"]["TEST"] = {"CHARSET": "UTF8"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -217,6 +211,9 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "itsm.accounts.choices.DepartmentKind",
         "ServiceStatusEnum": "itsm.cmdb.choices.ServiceStatus",
         "ConfigurationItemStatusEnum": "itsm.cmdb.choices.ConfigurationItemStatus",
+        "AgreementKindEnum": "itsm.sla.choices.AgreementKind",
+        "CalendarDayKindEnum": "itsm.sla.choices.CalendarDayKind",
+        "PendingReasonEnum": "itsm.core.choices.TicketPendingReason",
     },
 }
 

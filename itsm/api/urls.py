@@ -68,9 +68,7 @@ router.register("duty-shifts", DutyShiftViewSet, basename="dutyshift")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="token"),
-    path(
-        "reports/sla-compliance/", SlaComplianceApiView.as_view(), name="report_sla_compliance"
-    ),
+    path("reports/sla-compliance/", SlaComplianceApiView.as_view(), name="report_sla_compliance"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

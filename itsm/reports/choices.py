@@ -1,6 +1,5 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class ReportDimension(models.TextChoices):
@@ -15,9 +14,8 @@ class ReportDimension(models.TextChoices):
 
 class ReportMetric(models.TextChoices):
     """Which clocks the report counts: the response clocks, the resolution clocks, or both
-    side by side. These labels name the clocks everywhere in the reports ("Resolution"
-    alone also names the incident's resolution notes, hence the context)."""
+    side by side. These labels name the clocks everywhere in the reports."""
 
-    RESPONSE = "response", pgettext_lazy("SLA clock", "Response")
-    RESOLUTION = "resolution", pgettext_lazy("SLA clock", "Resolution")
-    BOTH = "both", pgettext_lazy("SLA clock", "Response and resolution")
+    RESPONSE = "response", _("Response target")
+    RESOLUTION = "resolution", _("Resolution target")
+    BOTH = "both", _("Both targets")

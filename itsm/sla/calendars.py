@@ -15,9 +15,11 @@ Which periods a date has (the rule `working_time` applies):
 row's version, update time and fields. Every verb here that changes what a calendar's
 clock does bumps the `version` (and `updated_at`) of each calendar it affects in the same
 transaction — a statutory day touches every calendar observing statutory holidays — so any
-process that reads the calendar row after the commit sees a new key and rebuilds. Edits
-made around these verbs (raw SQL, the admin site saving periods directly) are not seen
-until the calendar's version changes.
+process that reads the calendar row after the commit sees a new key and rebuilds. (Rows
+saved some other way, as in the admin site, bump it through the signals of
+`itsm.sla.services`; bulk writes and raw SQL that bypass both are not seen until the
+calendar's version changes.) The key also holds the time zone and the two flags, so a
+calendar row edited without a new version still rebuilds.
 
 A TimeField cannot hold 24:00; a period ending at midnight is stored ending at 23:59:59
 (END_OF_DAY), which this module reads as 24:00."""

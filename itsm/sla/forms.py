@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import SupportGroup, User
@@ -111,8 +111,8 @@ def format_duration(seconds: int, day_seconds: int = 0, *, always_open: bool = F
     if day_seconds and seconds >= day_seconds and seconds % day_seconds == 0:
         days = seconds // day_seconds
         if always_open or day_seconds == DAY:
-            return gettext("%(days)d d") % {"days": days}
-        return gettext("%(days)d working d") % {"days": days}
+            return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+        return ngettext("%(days)d working day", "%(days)d working days", days) % {"days": days}
     hours, rest = divmod(seconds, 3600)
     minutes = rest // 60
     if hours and minutes:
@@ -184,8 +184,8 @@ class TargetForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=TicketPriority.choices, coerce=int, widget=forms.HiddenInput
     )
-    response = forms.CharField(label=_("Response"), required=False, max_length=32)
-    resolution = forms.CharField(label=_("Resolution"), required=False, max_length=32)
+    response = forms.CharField(label=_("Response target"), required=False, max_length=32)
+    resolution = forms.CharField(label=_("Resolution target"), required=False, max_length=32)
 
     def clean_response(self) -> WorkDuration | None:
         return self._duration("response")
@@ -232,9 +232,24 @@ class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
 TargetFormSet = forms.formset_factory(TargetForm, formset=BaseTargetFormSet, extra=0)
 
 
+# The clocks as the service level pages name them; the bare "Resolution" reads as the
+# incident's resolution (解决方案) in Chinese.
+METRIC_LABELS = {
+    ClockMetric.RESPONSE: _("Response target"),
+    ClockMetric.RESOLUTION: _("Resolution target"),
+}
+
+
 class RuleForm(forms.Form):
-    metric = forms.ChoiceField(label=_("Clock"), choices=ClockMetric.choices)
-    percent = forms.IntegerField(label=_("At % of target"), min_value=1, max_value=1000)
+    """One escalation rule. A row with neither clock nor share is an empty row, skipped
+    (the page offers two); the checkboxes alone do not make a row."""
+
+    metric = forms.ChoiceField(
+        label=_("Clock"), choices=[("", "—"), *METRIC_LABELS.items()], required=False
+    )
+    percent = forms.IntegerField(
+        label=_("Share of the target (percent)"), min_value=1, max_value=1000, required=False
+    )
     notify_assignee = forms.BooleanField(label=_("Assignee"), required=False, initial=True)
     notify_group_lead = forms.BooleanField(label=_("Group lead"), required=False, initial=True)
     notify_managers = forms.BooleanField(label=_("IT managers"), required=False)
@@ -243,14 +258,30 @@ class RuleForm(forms.Form):
     )
     raise_priority = forms.BooleanField(label=_("Raise priority"), required=False)
 
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {}) or {}
+        return not data.get("metric") and data.get("percent") is None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_blank() or data.get("DELETE"):
+            return data
+        if not data.get("metric") and "metric" not in self.errors:
+            self.add_error("metric", _("Choose the clock."))
+        if data.get("percent") is None and "percent" not in self.errors:
+            self.add_error("percent", _("Give the share of the target."))
+        return data
+
 
 class BaseRuleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
     def rows(self) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
-            for form in self.forms
-            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
+        rows = []
+        for form in self.forms:
+            assert isinstance(form, RuleForm)
+            if form.is_blank() or form.cleaned_data.get("DELETE"):
+                continue
+            rows.append({k: v for k, v in form.cleaned_data.items() if k != "DELETE"})
+        return rows
 
 
 RuleFormSet = forms.formset_factory(RuleForm, formset=BaseRuleFormSet, extra=2, can_delete=True)

@@ -14,8 +14,10 @@ ticket lay resolved as a pause."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,10 +94,17 @@ def watch_configuration() -> None:
         m2m_changed.connect(_bump_generation, sender=through, dispatch_uid="sla-m2m-%s" % through)
 
 
+_pinned: ContextVar[dict[int, Agreement] | None] = ContextVar("sla_agreements", default=None)
+
+
 def _agreements() -> dict[int, Agreement]:
     """Every agreement with its calendar, services, departments, targets and rules, read
-    again only when the generation moved."""
+    again only when the generation moved. Inside `_one_reading()` the generation is read
+    once for the whole unit of work."""
     global _configuration
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     generation = Generation.objects.values_list("value", flat=True).filter(pk=1).first() or 0
     if _configuration is None or _configuration.generation != generation:
         agreements = (
@@ -105,6 +114,20 @@ def _agreements() -> dict[int, Agreement]:
         )
         _configuration = _Configuration(generation, {a.pk: a for a in agreements})
     return _configuration.agreements
+
+
+@contextmanager
+def one_reading() -> Iterator[dict[int, Agreement]]:
+    """Use one reading of the configuration for a unit of work (an event, a sweep batch,
+    a bulk load) instead of checking the generation at every look-up."""
+    if _pinned.get() is not None:
+        yield _agreements()
+        return
+    token = _pinned.set(_agreements())
+    try:
+        yield _agreements()
+    finally:
+        _pinned.reset(token)
 
 
 # Which agreements apply ---------------------------------------------------------------
@@ -416,36 +439,37 @@ def ticket_clocks(ticket: Ticket) -> list[Clock]:
 def record_event(ticket: Ticket, event: str, *, at: datetime | None = None) -> list[Clock]:
     """Move a ticket's clocks on after something happened to it. Call inside the write's
     transaction, after the ticket row is saved; the ticket's SLA fields are updated here."""
-    at = at or timezone.now()
-    clocks = ticket_clocks(ticket)
-    if event == TicketEvent.LOGGED:
-        _start_sla(ticket, clocks)
-    elif event == TicketEvent.ROUTED:
-        _sync_pauses(ticket, clocks, at)
-        _start_sla(ticket, clocks)
-        _route(ticket, clocks, at)
-    elif event == TicketEvent.RESPONDED:
-        _respond(ticket, clocks, at)
-    elif event in (TicketEvent.PENDED, TicketEvent.RESUMED):
-        _sync_pauses(ticket, clocks, at)
-    elif event == TicketEvent.RESOLVED:
-        if ticket.responded_at is None:
-            ticket.responded_at = at
-        _finish(clocks, at, ClockStopReason.RESOLVED)
-    elif event == TicketEvent.REOPENED:
-        _reopen_clocks(ticket, clocks, at)
-        _sync_pauses(ticket, clocks, at)
-    elif event == TicketEvent.CLOSED:
-        _finish(clocks, at, ClockStopReason.CLOSED)
-    elif event == TicketEvent.CANCELLED:
-        _finish(clocks, at, ClockStopReason.CANCELLED)
-    elif event == TicketEvent.CHANGED:
-        _retarget(ticket, clocks, at)
-    else:
-        raise ValueError("unknown ticket event %r" % event)
-    _save(clocks)
-    mirror_ticket(ticket, clocks)
-    return clocks
+    with one_reading():
+        at = at or timezone.now()
+        clocks = ticket_clocks(ticket)
+        if event == TicketEvent.LOGGED:
+            _start_sla(ticket, clocks)
+        elif event == TicketEvent.ROUTED:
+            _sync_pauses(ticket, clocks, at)
+            _start_sla(ticket, clocks)
+            _route(ticket, clocks, at)
+        elif event == TicketEvent.RESPONDED:
+            _respond(ticket, clocks, at)
+        elif event in (TicketEvent.PENDED, TicketEvent.RESUMED):
+            _sync_pauses(ticket, clocks, at)
+        elif event == TicketEvent.RESOLVED:
+            if ticket.responded_at is None:
+                ticket.responded_at = at
+            _finish(clocks, at, ClockStopReason.RESOLVED)
+        elif event == TicketEvent.REOPENED:
+            _reopen_clocks(ticket, clocks, at)
+            _sync_pauses(ticket, clocks, at)
+        elif event == TicketEvent.CLOSED:
+            _finish(clocks, at, ClockStopReason.CLOSED)
+        elif event == TicketEvent.CANCELLED:
+            _finish(clocks, at, ClockStopReason.CANCELLED)
+        elif event == TicketEvent.CHANGED:
+            _retarget(ticket, clocks, at)
+        else:
+            raise ValueError("unknown ticket event %r" % event)
+        _save(clocks)
+        mirror_ticket(ticket, clocks)
+        return clocks
 
 
 CLOCK_FIELDS = (
@@ -543,14 +567,11 @@ def sla_states(
     if not tickets:
         return {}
     content_type = ContentType.objects.get_for_model(tickets[0])
-    clocks = (
-        Clock.objects.filter(
-            content_type=content_type,
-            object_id__in=[t.pk for t in tickets],
-            kind=AgreementKind.SLA,
-        )
-        .order_by("id")
-    )
+    clocks = Clock.objects.filter(
+        content_type=content_type,
+        object_id__in=[t.pk for t in tickets],
+        kind=AgreementKind.SLA,
+    ).order_by("id")
     now = now or timezone.now()
     agreements = _agreements()
     states: dict[int, dict[str, ClockState]] = {}
@@ -637,7 +658,7 @@ def sweep_clocks(
     content_type = ContentType.objects.get_for_model(model)
     result = SweepResult()
     while True:
-        with transaction.atomic():
+        with transaction.atomic(), one_reading():
             clocks = list(
                 Clock.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(content_type=content_type, next_escalation_at__lte=now)

@@ -42,6 +42,7 @@ from itsm.sla.forms import (
     CalendarDayForm,
     CalendarForm,
     DutyShiftForm,
+    METRIC_LABELS,
     ImportForm,
     RuleFormSet,
     TargetFormSet,
@@ -244,8 +245,13 @@ class AgreementDetailView(SlaMixin, ObjectDetailView):
 
     def get_context_data(self, obj: Any, **context: Any) -> dict[str, Any]:
         reasons = dict(TicketPendingReason.choices)
+        rules = [
+            (rule, METRIC_LABELS.get(rule.metric, rule.metric))
+            for rule in obj.escalation_rules.all()
+        ]
         return super().get_context_data(
             obj,
+            rules=rules,
             target_rows=target_cells(obj),
             pause_labels=[str(reasons.get(r, r)) for r in obj.pause_reasons or []],
             day_length=format_duration(working_day_seconds(obj.calendar)),
@@ -397,6 +403,7 @@ class CalendarDetailView(SlaMixin, ObjectDetailView):
         today = timezone.localdate()
         years = (today.year, today.year + 1)
         statutory = list(StatutoryDay.objects.filter(date__year__in=years).order_by("date"))
+        context.setdefault("day_form", CalendarDayForm())
         return super().get_context_data(
             obj,
             week=week_summary(obj),
@@ -407,8 +414,6 @@ class CalendarDetailView(SlaMixin, ObjectDetailView):
             warnings=calendar_warnings(obj, today),
             agreements=list(obj.agreements.order_by("kind", "name")),
             can_change=self.request.user.has_perm("sla.change_businesscalendar"),
-            day_form=CalendarDayForm(),
-            import_form=ImportForm(),
             nav=self.nav,
             sla_tab="calendars",
             **context,

@@ -20,6 +20,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.forms.models import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
@@ -165,6 +166,50 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
     def count(self) -> int:
         return min(self.counted, self.cap)
 
+    # The ids of one page and where they start, read with the count (`_read_ids_and_count`).
+    _page_ids: tuple[int, list[Any]] | None = None
+
+    def validate_number(self, number: Any) -> int:
+        self._read_ids_and_count(number)
+        valid: int = super().validate_number(number)
+        return valid
+
+    def _read_ids_and_count(self, number: Any) -> None:
+        """The capped count and the asked page's ids in one query, before Django's
+        paginator asks for the count: the count as an uncorrelated subquery, which the
+        database runs once, beside the ids. One round trip less on every list (PostgreSQL:
+        ≈1 ms). The count is right whatever the page; the ids are used only if the page
+        asked for is the one shown (an out-of-range page falls back to the last one)."""
+        source: Any = self.object_list
+        if (
+            "counted" in self.__dict__
+            or not self._fetches_in_two_steps(source)
+            or source.query.is_empty()
+        ):
+            return
+        if isinstance(number, float) and not number.is_integer():
+            return
+        try:
+            bottom = (int(number) - 1) * self.per_page
+        except (TypeError, ValueError):
+            return
+        if bottom < 0 or bottom >= self.cap:
+            return
+        count_query = source.order_by().values("pk")[: self.cap + 1].query
+        count_sql, count_params = count_query.get_compiler(using=source.db).as_sql()
+        counted = RawSQL("SELECT COUNT(*) FROM (%s) capped_count" % count_sql, count_params)
+        rows = list(
+            source.annotate(_capped_count=counted).values_list("pk", "_capped_count")[
+                bottom : bottom + self.per_page
+            ]
+        )
+        if rows:
+            self.__dict__["counted"] = rows[0][1]
+            self._page_ids = (bottom, [pk for pk, _count in rows])
+        elif bottom == 0:
+            self.__dict__["counted"] = 0
+            self._page_ids = (0, [])
+
     @cached_property
     def capped(self) -> bool:
         """True when there are more rows than `count` says."""
@@ -177,7 +222,11 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
         4,500 open incidents at 1M."""
         source: Any = self.object_list
         if isinstance(object_list, QuerySet) and self._fetches_in_two_steps(source):
-            ids = list(object_list.values_list("pk", flat=True))
+            low, high = object_list.query.low_mark, object_list.query.high_mark
+            if self._page_ids is not None and self._page_ids[0] == low:
+                ids = self._page_ids[1][: None if high is None else high - low]
+            else:
+                ids = list(object_list.values_list("pk", flat=True))
             # The rows by id alone, without the filters or the order: given those, SQLite
             # (without ANALYZE) walks the filter's index instead of looking the ids up
             # (95 ms for ?status=closed at 1M). The ids are the page's order.

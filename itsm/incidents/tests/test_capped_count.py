@@ -54,6 +54,42 @@ class CappedPaginatorTests(UITestCase):
         self.assertNotIn("ORDER BY", sql)
         self.assertIn("LIMIT 6", sql)
 
+    def test_a_page_reads_its_ids_and_the_count_in_one_query_then_its_rows(self) -> None:
+        queryset = Incident.objects.select_related("requester").order_by("-pk")
+        expected = list(Incident.objects.order_by("-pk").values_list("pk", flat=True))
+        for number, cap in ((1, 10_000), ("2", 10_000), (3, 5)):
+            paginator = CappedPaginator(queryset, 2, cap=cap)
+            with CaptureQueriesContext(connection) as queries:
+                page_obj = paginator.page(number)
+                shown = [incident.pk for incident in page_obj.object_list]
+                self.assertEqual(paginator.count, min(7, cap))
+                self.assertEqual(paginator.capped, cap < 7)
+            start = (int(number) - 1) * 2
+            self.assertEqual(shown, expected[start : min(start + 2, cap)])
+            self.assertEqual(len(queries), 2, [q["sql"] for q in queries])
+
+    def test_a_page_beyond_the_last_still_shows_the_last_page_and_the_right_count(self) -> None:
+        paginator = CappedPaginator(Incident.objects.order_by("pk"), 2)
+        page_obj = paginator.get_page(9)
+        self.assertEqual((page_obj.number, paginator.count, len(page_obj.object_list)), (4, 7, 1))
+        for bad in ("x", None, 0, -1, 2.5):
+            paginator = CappedPaginator(Incident.objects.order_by("pk"), 2)
+            page_obj = paginator.get_page(bad)
+            self.assertEqual(page_obj.number, 4 if bad in (0, -1) else 1)
+            self.assertEqual(paginator.count, 7)
+
+    def test_an_empty_list_is_counted_with_its_first_page(self) -> None:
+        paginator = CappedPaginator(Incident.objects.none().order_by("pk"), 2)
+        with CaptureQueriesContext(connection) as queries:
+            page_obj = paginator.page(1)
+            self.assertEqual((paginator.count, list(page_obj.object_list)), (0, []))
+        self.assertLessEqual(len(queries), 1)
+        paginator = CappedPaginator(Incident.objects.filter(title="无此故障").order_by("pk"), 2)
+        with CaptureQueriesContext(connection) as queries:
+            page_obj = paginator.page(1)
+            self.assertEqual((paginator.count, list(page_obj.object_list)), (0, []))
+        self.assertEqual(len(queries), 1)
+
     def test_the_queue_shows_ten_thousand_plus_when_the_count_is_capped(self) -> None:
         request = RequestFactory().get(QUEUE)
         request.user = self.agent

@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.db.models import F, IntegerField, Value, Window
+from django.db.models.functions import RowNumber
+from django.forms.models import ModelChoiceIteratorValue
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -73,6 +77,57 @@ def queue_rows(incidents: Iterable[Incident]) -> list[QueueRow]:
 
 
 # --------------------------------------------------------------------------------------
+# The filter bar's options
+
+# The selects of the filter bar whose options come from a table, each named by `name`.
+OPTION_FIELDS = ("assignment_group", "service", "department")
+
+
+def read_options_together(form: forms.BaseForm, names: Iterable[str] = OPTION_FIELDS) -> None:
+    """The options of the filter bar's model selects (groups, services, departments) in
+    one UNION ALL query instead of one query each: two round trips less on every queue
+    page. Each option is read as (pk, name), in the queryset's order, and built with
+    `from_db` (any other field deferred: read if ever used, never a wrong value); the
+    select then renders them exactly as it would its own queryset's."""
+    parts: list[Any] = []
+    fields: list[forms.ModelChoiceField[Any]] = []
+    for name in names:
+        field = form.fields.get(name)
+        if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+            continue
+        queryset = field.queryset
+        ordering = queryset.query.order_by or queryset.model._meta.ordering
+        if not all(isinstance(key, str) and key.lstrip("-") for key in ordering):
+            continue
+        order_by = [F(key[1:]).desc() if key.startswith("-") else F(key).asc() for key in ordering]
+        parts.append(
+            queryset.order_by()
+            .annotate(
+                option_select=Value(len(fields), output_field=IntegerField()),
+                position=Window(RowNumber(), order_by=order_by or [F("pk").asc()]),
+                option_pk=F("pk"),
+                option_name=F("name"),
+            )
+            .values_list("option_select", "position", "option_pk", "option_name")
+        )
+        fields.append(field)
+    if not parts:
+        return
+    rows: Any = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    options: list[list[tuple[Any, Any]]] = [[] for _field in fields]
+    for select, _position, pk, name in sorted(rows, key=lambda row: (row[0], row[1])):
+        field = fields[select]
+        model = field.queryset.model  # type: ignore[union-attr]
+        obj = model.from_db(field.queryset.db, [model._meta.pk.attname, "name"], [pk, name])  # type: ignore[union-attr]
+        value = ModelChoiceIteratorValue(field.prepare_value(obj), obj)
+        options[select].append((value, field.label_from_instance(obj)))
+    for field, choices in zip(fields, options, strict=True):
+        if field.empty_label is not None:
+            choices.insert(0, ("", field.empty_label))
+        field.widget.choices = choices  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------
 # Queues
 
 
@@ -120,4 +175,6 @@ class IncidentListView(ObjectListView):
             nav="queues",
             rows=queue_rows(context["object_list"]),
         )
+        if not self.wants_partial():
+            read_options_together(context["filterset"].form)
         return context

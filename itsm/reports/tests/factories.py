@@ -34,6 +34,7 @@ from itsm.incidents.models import Incident
 from itsm.incidents.services import transition_incident
 from itsm.incidents.tests.factories import RESOLUTION, log
 from itsm.sla.choices import AgreementKind
+from itsm.sla.models import Agreement
 from itsm.sla.tests.factories import HOUR, MINUTE, agreement, local, round_the_clock
 
 NOW = local("2026-11-17 12:00")
@@ -46,6 +47,8 @@ def frozen(at: datetime) -> Iterator[None]:
 
 
 class ReportCase(BaseTestCase):
+    sla: Agreement
+    ola: Agreement
     incidents: dict[str, Incident]
 
     @classmethod

@@ -8,6 +8,7 @@ import csv
 import io
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from itsm.reports.tests.factories import NOW, ReportCase, frozen
@@ -42,8 +43,8 @@ class CsvTests(ReportCase):
         rows = list(csv.reader(io.StringIO(self.download().decode("utf-8-sig"))))
 
         self.assertEqual(len(rows), 1 + 8)
-        self.assertEqual(rows[1], ["2026年10月", "HIS", "响应", "2", "1", "1", "50.0"])
-        self.assertEqual(rows[6], ["2026年11月", "HIS", "解决", "2", "0", "2", "0.0"])
+        self.assertEqual(rows[1], ["2026年10月", "HIS", "响应时限", "2", "1", "1", "50.0"])
+        self.assertEqual(rows[6], ["2026年11月", "HIS", "解决时限", "2", "0", "2", "0.0"])
 
     def test_the_header_follows_the_users_language(self) -> None:
         self.manager.language = "en"
@@ -55,7 +56,7 @@ class CsvTests(ReportCase):
             rows[0],
             ["Month", "Service", "Clock", "Measured", "Met", "Breached", "Compliance (%)"],
         )
-        self.assertEqual(rows[1][:3], ["October 2026", "HIS", "Response"])
+        self.assertEqual(rows[1][:3], ["October 2026", "HIS", "Response target"])
 
 
 class ExcelTests(ReportCase):
@@ -79,7 +80,7 @@ class ExcelTests(ReportCase):
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
         self.assertEqual(rows[0], HEADER)
         self.assertEqual(len(rows), 1 + 8)
-        self.assertEqual(rows[1], ["2026年10月", "HIS", "响应", 2, 1, 1, 50.0])
+        self.assertEqual(rows[1], ["2026年10月", "HIS", "响应时限", 2, 1, 1, 50.0])
 
     def test_the_second_sheet_lists_the_breached_tickets(self) -> None:
         book = self.workbook()
@@ -92,9 +93,9 @@ class ExcelTests(ReportCase):
         b, f, g = (self.incidents[name].number for name in "BFG")
         self.assertEqual(
             sorted(numbers),
-            sorted([(b, "响应"), (b, "解决"), (f, "解决"), (g, "解决")]),
+            sorted([(b, "响应时限"), (b, "解决时限"), (f, "解决时限"), (g, "解决时限")]),
         )
-        late_b = next(row for row in rows[1:] if row[1] == b and row[4] == "响应")
+        late_b = next(row for row in rows[1:] if row[1] == b and row[4] == "响应时限")
         self.assertEqual(late_b[10].isoformat(), "2026-10-13T10:00:00")  # due, local time
         self.assertEqual(late_b[11].isoformat(), "2026-10-13T11:00:00")  # stopped
-        self.assertEqual(late_b[12], "1 小时")
+        self.assertEqual(late_b[12], gettext("%(hours)d h") % {"hours": 1})

@@ -183,4 +183,4 @@ class QueryCountTests(ReportCase):
         after = self.queries()
 
         self.assertEqual(before, after)
-        self.assertLessEqual(after, 10)
+        self.assertLessEqual(after, 8)

