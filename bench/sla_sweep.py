@@ -228,7 +228,7 @@ def main(argv: list[str]) -> None:
         say("  generated in %.0f s" % (time.monotonic() - started))
         seconds, result = timed_sweep(now)
         say(
-            "Catch-up sweep (everything already due): %.1f s, %d clocks, %d escalations, %d breaches"
+            "First sweep: %.1f s, %d clocks, %d escalations, %d breaches"
             % (seconds, result.clocks, result.fired, result.breached)
         )
         current = {

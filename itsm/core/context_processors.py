@@ -24,8 +24,8 @@ class UnreadNotifications:
         quote = connection.ops.quote_name
         sql = "SELECT COUNT(*) FROM %s WHERE %s = %%s AND %s IS NULL" % (
             quote(meta.db_table),
-            quote(meta.get_field("recipient").column),
-            quote(meta.get_field("read_at").column),
+            quote(str(meta.get_field("recipient").column)),
+            quote(str(meta.get_field("read_at").column)),
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.user.pk])

@@ -34,6 +34,7 @@ from itsm.incidents.services import (
     EDITABLE_FIELDS,
     TimelineEntry,
     comment_on_incident,
+    incident_clocks,
     incident_comments,
     incident_timeline,
     link_incidents,
@@ -43,8 +44,8 @@ from itsm.incidents.services import (
     update_incident,
 )
 from itsm.incidents.workflow import INCIDENT_WORKFLOW
-from itsm.sla.choices import AgreementKind, ClockMetric
-from itsm.sla.services import clock_state, sla_states, ticket_clocks
+from itsm.sla.choices import ClockMetric
+from itsm.sla.services import sla_states
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -129,7 +130,7 @@ class IncidentListSerializer(serializers.ListSerializer):  # type: ignore[type-a
 
     def to_representation(self, data: Any) -> list[Any]:
         items = list(data.all() if hasattr(data, "all") else data)
-        self.child.context["sla_states"] = sla_states(items)  # type: ignore[union-attr]
+        self.child.context["sla_states"] = sla_states(items)  # type: ignore[union-attr,index]
         return [self.child.to_representation(item) for item in items]  # type: ignore[union-attr]
 
 
@@ -427,10 +428,8 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def clocks(self, request: Request, pk: Any = None) -> Response:
         incident = self.get_object()
-        clocks = ticket_clocks(incident)
-        if not request.user.has_perm("incidents.work_incident"):
-            clocks = [c for c in clocks if c.kind == AgreementKind.SLA]
-        return Response(ClockSerializer([clock_state(c) for c in clocks], many=True).data)
+        states = incident_clocks(incident, viewer=request.user)
+        return Response(ClockSerializer(states, many=True).data)
 
     @extend_schema(
         request=MajorSerializer,

@@ -33,9 +33,17 @@ from itsm.core.workflow import apply_transition
 from itsm.incidents.choices import IncidentStatus
 from itsm.incidents.models import Incident
 from itsm.incidents.workflow import INCIDENT_WORKFLOW, WORKING, is_routed_to_actor
-from itsm.sla.choices import TicketEvent
+from itsm.sla.choices import AgreementKind, TicketEvent
 from itsm.sla.models import Clock, EscalationRule
-from itsm.sla.services import SweepResult, alert_on_duty, record_event, sweep_clocks
+from itsm.sla.services import (
+    ClockState,
+    SweepResult,
+    alert_on_duty,
+    clock_state,
+    record_event,
+    sweep_clocks,
+    ticket_clocks,
+)
 
 EDITABLE_FIELDS = (
     "kind",
@@ -299,7 +307,9 @@ def rebuild_incident_clocks(incident: Incident) -> None:
         "sla_breached",
     }
     fields = {f.attname: f for f in Incident._meta.concrete_fields if f.attname not in mirrored}
-    blank = {name: Incident._meta.get_field(name).get_default() for name in mirrored}
+    blank = {
+        f.attname: f.get_default() for f in Incident._meta.concrete_fields if f.attname in mirrored
+    }
     Incident.objects.filter(pk=incident.pk).update(**blank)
     state = Incident.objects.get(pk=incident.pk)
     entries = AuditEntry.objects.filter(
@@ -324,6 +334,16 @@ def rebuild_incident_clocks(incident: Incident) -> None:
                 workers[entry.actor_id] = actor.has_perm("incidents.work_incident")
             if workers[entry.actor_id]:
                 record_event(state, TicketEvent.RESPONDED, at=entry.created_at)
+
+
+def incident_clocks(incident: Incident, *, viewer: Any) -> list[ClockState]:
+    """The incident's clocks as they stand now: the SLA's, and for IT staff also the OLA
+    or underpinning contract of each group that held it."""
+    clocks = ticket_clocks(incident)
+    if not viewer.has_perm("incidents.work_incident"):
+        clocks = [c for c in clocks if c.kind == AgreementKind.SLA]
+    now = timezone.now()
+    return [clock_state(c, now) for c in clocks]
 
 
 def _act_on_escalation(incident: Incident, rule: EscalationRule, clock: Clock) -> None:

@@ -14,10 +14,10 @@ ticket lay resolved as a pause."""
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from contextvars import ContextVar
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,10 +84,17 @@ def _bump_calendar(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def watch_configuration() -> None:
     """Move the generation whenever calendars or agreements change, however they change."""
-    for model in (BusinessCalendar, Agreement, AgreementTarget, EscalationRule):
+    configuration: tuple[type[models.Model], ...] = (
+        BusinessCalendar,
+        Agreement,
+        AgreementTarget,
+        EscalationRule,
+    )
+    for model in configuration:
         post_save.connect(_bump_generation, sender=model, dispatch_uid="sla-gen-%s" % model)
         post_delete.connect(_bump_generation, sender=model, dispatch_uid="sla-gen-d-%s" % model)
-    for model in (WorkingPeriod, CalendarDay, StatutoryDay):
+    days: tuple[type[models.Model], ...] = (WorkingPeriod, CalendarDay, StatutoryDay)
+    for model in days:
         post_save.connect(_bump_calendar, sender=model, dispatch_uid="sla-cal-%s" % model)
         post_delete.connect(_bump_calendar, sender=model, dispatch_uid="sla-cal-d-%s" % model)
     for through in (Agreement.services.through, Agreement.departments.through):
@@ -180,13 +187,14 @@ def find_group_agreements(ticket: Ticket, group: SupportGroup, at: datetime) -> 
     """The OLA of an internal group, or the underpinning contracts of a vendor's group, that
     cover the ticket's service and have a target for its priority."""
     found: list[Agreement] = []
-    for kind, matches in (
+    matchers: tuple[tuple[str, Callable[[Agreement], bool]], ...] = (
         (AgreementKind.OLA, lambda a: a.support_group_id == group.pk),
         (
             AgreementKind.UC,
             lambda a: group.vendor_id is not None and a.vendor_id == group.vendor_id,
         ),
-    ):
+    )
+    for kind, matches in matchers:
         candidates = [
             a
             for a in _active_agreements(kind, at)
@@ -486,8 +494,11 @@ CLOCK_FIELDS = (
 )
 
 
+CLOCK_ATTNAMES = tuple(name + "_id" if name == "agreement" else name for name in CLOCK_FIELDS)
+
+
 def _values(clock: Clock) -> tuple[Any, ...]:
-    return tuple(getattr(clock, clock._meta.get_field(name).attname) for name in CLOCK_FIELDS)
+    return tuple(getattr(clock, name) for name in CLOCK_ATTNAMES)
 
 
 def _save(clocks: Sequence[Clock]) -> None:

@@ -198,6 +198,27 @@ def age(value: Any) -> str:
     return timesince(value, depth=1)
 
 
+@register.filter
+def working_time(seconds: int | None) -> str:
+    """A span of working time as people say it: "2 h 15 min", "45 min", "3 d 2 h" (days of
+    24 hours of the clock's working time, as targets are written)."""
+    from django.utils.translation import gettext
+
+    if seconds is None:
+        return ""
+    minutes = abs(int(seconds)) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(gettext("%(count)d d") % {"count": days})
+    if hours:
+        parts.append(gettext("%(count)d h") % {"count": hours})
+    if minutes and not days:
+        parts.append(gettext("%(count)d min") % {"count": minutes})
+    return " ".join(parts) or gettext("%(count)d min") % {"count": 0}
+
+
 @register.simple_tag(takes_context=True)
 def sort_link(context: dict[str, Any], key: str, label: Any) -> SafeString:
     """A column header that sorts the list by `key`, and reverses it when clicked again.

@@ -22,6 +22,12 @@ LIST = "/api/incidents/"
 
 INCIDENT_FIELDS = {
     "id",
+    "responded_at",
+    "response_due_at",
+    "resolution_due_at",
+    "sla_paused",
+    "sla_breached",
+    "sla",
     "number",
     "kind",
     "channel",

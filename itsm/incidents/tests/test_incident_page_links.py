@@ -51,3 +51,34 @@ class IncidentPageLinksTests(UITestCase):
             self.client.get(incident.get_absolute_url())
 
         self.assertEqual(len(linked.captured_queries), len(alone.captured_queries))
+
+    def test_configuration_items_come_with_the_links_in_one_query_in_code_order(self) -> None:
+        from itsm.cmdb.choices import ConfigurationItemClass
+        from itsm.cmdb.models import ConfigurationItem
+
+        incident = incident_in(self, IncidentStatus.IN_PROGRESS)
+        first = ConfigurationItem.objects.create(
+            code="AAA-ED-001", name="急诊分诊台电脑", ci_class=ConfigurationItemClass.PRINTER
+        )
+        incident.configuration_items.add(self.printer, first)
+        child = log(self.agent, parent=incident, title="二号楼打印机卡纸")
+        self.login(self.agent)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(incident.get_absolute_url())
+
+        items = response.context["configuration_items"]
+        self.assertEqual([item.pk for item in items], [first.pk, self.printer.pk])
+        self.assertContains(response, "<div>%s</div>" % self.printer)
+        self.assertEqual([c.pk for c in response.context["children"]], [child.pk])
+        ci_table = '"%s"' % ConfigurationItem._meta.db_table
+        reading_items = [q["sql"] for q in queries.captured_queries if ci_table in q["sql"]]
+        self.assertEqual(len(reading_items), 1)
+        self.assertIn("UNION ALL", reading_items[0])
+
+    def test_an_incident_without_links_or_items_shows_dashes(self) -> None:
+        incident = incident_in(self, IncidentStatus.IN_PROGRESS)
+        self.login(self.agent)
+        response = self.client.get(incident.get_absolute_url())
+        for name in ("children", "related_incidents", "configuration_items"):
+            self.assertEqual(list(response.context[name]), [])

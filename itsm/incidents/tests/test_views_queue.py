@@ -192,3 +192,48 @@ class QueueQueryCountTests(UITestCase):
             response = self.htmx("get", URL + "?queue=all&page_size=50")
         self.assertEqual(len(response.context["object_list"]), 50)
         self.assertEqual(Incident.objects.count(), 60)
+
+
+class FilterBarOptionsTests(UITestCase):
+    def filter_bar(self, *, together: bool) -> tuple[str, int]:
+        from django.test import RequestFactory
+
+        from itsm.core.templatetags.itsm import bs
+        from itsm.core.views.generic import prepare_filter_form
+        from itsm.incidents.filters import IncidentFilterSet
+        from itsm.incidents.views.queue import OPTION_FIELDS, read_options_together
+
+        request = RequestFactory().get(URL, {"service": str(self.pacs.pk)})
+        request.user = self.agent
+        filterset = IncidentFilterSet(request.GET, queryset=Incident.objects.all(), request=request)
+        self.assertTrue(filterset.is_valid())
+        form = filterset.form
+        prepare_filter_form(form)
+        with CaptureQueriesContext(connection) as queries:
+            if together:
+                read_options_together(form)
+            html = "".join(str(bs(form[name])) for name in OPTION_FIELDS)
+        return html, len(queries)
+
+    def test_groups_services_and_departments_are_read_in_one_query_and_written_the_same(
+        self,
+    ) -> None:
+        plain, plain_queries = self.filter_bar(together=False)
+        together, together_queries = self.filter_bar(together=True)
+        self.assertEqual(together, plain)
+        self.assertEqual((plain_queries, together_queries), (3, 1))
+        self.assertIn('value="%d" selected' % self.pacs.pk, together)
+        self.assertIn(self.it_department.name, together)
+
+    def test_the_queue_page_reads_the_options_once_and_the_htmx_table_not_at_all(self) -> None:
+        self.login(self.agent)
+        with CaptureQueriesContext(connection) as page_queries:
+            response = self.client.get(URL + "?queue=all")
+        self.assertContains(response, self.front_group.name)
+        with CaptureQueriesContext(connection) as table_queries:
+            self.client.get(URL + "?queue=all", HTTP_HX_REQUEST="true")
+        # Only the options read services from their own table (the rows join them).
+        services = 'FROM "%s"' % self.his._meta.db_table
+        for queries, expected in ((page_queries, 1), (table_queries, 0)):
+            reading = [q for q in queries.captured_queries if services in q["sql"]]
+            self.assertEqual(len(reading), expected, [q["sql"] for q in reading])

@@ -34,6 +34,7 @@ from itsm.incidents.forms import CommentForm, MajorForm
 from itsm.incidents.models import Incident
 from itsm.incidents.services import (
     comment_on_incident,
+    incident_clocks,
     incident_timeline,
     link_incidents,
     set_major_incident,
@@ -163,7 +164,8 @@ def _link_rows(queryset: models.QuerySet[Any], link: str, *fields: str) -> model
         columns["c%d" % index] = (
             models.F(name) if name else models.Value("", output_field=models.CharField())
         )
-    return queryset.order_by().annotate(**columns).values_list(*columns)
+    rows: models.QuerySet[Any] = queryset.order_by().annotate(**columns).values_list(*columns)
+    return rows
 
 
 def linked_incidents(incident: Incident) -> dict[str, list[Any]]:
@@ -226,6 +228,7 @@ def incident_page_context(
         "actions": [(t, t.form is not None) for t in transitions],
         "timeline": timeline_items(incident, user, known=known),
         "routing": routing,
+        "clocks": incident_clocks(incident, viewer=user),
         **linked_incidents(incident),
         "can_edit": editable
         and user.has_perm("incidents.change_incident")

@@ -13,16 +13,19 @@ from django.forms.models import ModelChoiceIteratorValue
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
 from itsm.core.choices import TicketPriority
-from itsm.core.templatetags.itsm import priority_badge_html, status_badge_html
+from itsm.core.templatetags.itsm import priority_badge_html, status_badge_html, working_time
 from itsm.core.views import ObjectListView
 from itsm.incidents.choices import IncidentKind, IncidentStatus
 from itsm.incidents.filters import IncidentFilterSet, IncidentQueue
 from itsm.incidents.models import Incident
+from itsm.sla.choices import ClockMetric
+from itsm.sla.services import ClockState, sla_states
 
 # --------------------------------------------------------------------------------------
 # Rows
@@ -43,6 +46,34 @@ class QueueRow:
     age: str  # "3 hours ago", in the user's language
     reported_at: str  # Y-m-d H:i, local time
     reported_short: str  # m-d H:i
+    time_left: SafeString  # the SLA clock that falls due first, in working time
+
+
+def time_left_html(states: dict[str, ClockState]) -> SafeString:
+    """The SLA clock that matters now (the response until answered, then the resolution):
+    working time left, overdue, paused, or met."""
+    running = [s for s in states.values() if not s.stopped]
+    state = min(running, key=lambda s: s.remaining_seconds) if running else None
+    if state is None:
+        resolution = states.get(ClockMetric.RESOLUTION)
+        if resolution is None:
+            return mark_safe('<span class="text-body-tertiary">—</span>')
+        label, css = (
+            (gettext("Breached"), "text-danger")
+            if resolution.breached
+            else (gettext("Met"), "text-success")
+        )
+        return format_html('<span class="{}">{}</span>', css, label)
+    left = working_time(state.remaining_seconds)
+    if state.paused:
+        text, css = gettext("Paused, %(left)s left") % {"left": left}, "text-body-secondary"
+    elif state.breached:
+        text, css = gettext("%(late)s over") % {"late": left}, "text-danger fw-semibold"
+    else:
+        text = gettext("%(left)s left") % {"left": left}
+        css = "text-warning-emphasis fw-semibold" if state.percent >= 75 else ""
+    due = timezone.localtime(state.due_at).strftime("%m-%d %H:%M") if state.due_at else ""
+    return format_html('<span class="{}" title="{}">{}</span>', css, due, text)
 
 
 def queue_rows(incidents: Iterable[Incident]) -> list[QueueRow]:
@@ -55,6 +86,8 @@ def queue_rows(incidents: Iterable[Incident]) -> list[QueueRow]:
     url_pattern = reverse("incidents:incident_detail", args=[marker]).replace(str(marker), "%d")
     ago = gettext("%(age)s ago")
     now = timezone.now()
+    incidents = list(incidents)
+    clocks = sla_states(incidents, now)
     rows = []
     for incident in incidents:
         reported = timezone.localtime(incident.reported_at)
@@ -71,6 +104,7 @@ def queue_rows(incidents: Iterable[Incident]) -> list[QueueRow]:
                 age=ago % {"age": timesince(incident.reported_at, now, depth=1)},
                 reported_at=reported.strftime("%Y-%m-%d %H:%M"),
                 reported_short=reported.strftime("%m-%d %H:%M"),
+                time_left=time_left_html(clocks.get(incident.pk, {})),
             )
         )
     return rows
@@ -96,10 +130,11 @@ def read_options_together(form: forms.BaseForm, names: Iterable[str] = OPTION_FI
         if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
             continue
         queryset = field.queryset
-        ordering = queryset.query.order_by or queryset.model._meta.ordering
-        if not all(isinstance(key, str) and key.lstrip("-") for key in ordering):
-            continue
-        order_by = [F(key[1:]).desc() if key.startswith("-") else F(key).asc() for key in ordering]
+        ordering: list[Any] = list(queryset.query.order_by or queryset.model._meta.ordering)
+        keys = [key for key in ordering if isinstance(key, str) and key.strip("-?")]
+        if len(keys) != len(ordering):
+            continue  # an expression or a random order: this select reads its own options
+        order_by = [F(key[1:]).desc() if key.startswith("-") else F(key).asc() for key in keys]
         parts.append(
             queryset.order_by()
             .annotate(
@@ -117,14 +152,16 @@ def read_options_together(form: forms.BaseForm, names: Iterable[str] = OPTION_FI
     options: list[list[tuple[Any, Any]]] = [[] for _field in fields]
     for select, _position, pk, name in sorted(rows, key=lambda row: (row[0], row[1])):
         field = fields[select]
-        model = field.queryset.model  # type: ignore[union-attr]
-        obj = model.from_db(field.queryset.db, [model._meta.pk.attname, "name"], [pk, name])  # type: ignore[union-attr]
+        queryset = field.queryset
+        obj = queryset.model.from_db(
+            queryset.db, [queryset.model._meta.pk.attname, "name"], [pk, name]
+        )
         value = ModelChoiceIteratorValue(field.prepare_value(obj), obj)
         options[select].append((value, field.label_from_instance(obj)))
     for field, choices in zip(fields, options, strict=True):
         if field.empty_label is not None:
             choices.insert(0, ("", field.empty_label))
-        field.widget.choices = choices  # type: ignore[attr-defined]
+        field.widget.choices = choices
 
 
 # --------------------------------------------------------------------------------------
@@ -150,8 +187,18 @@ class IncidentListView(ObjectListView):
         "updated": ("updated_at",),
         "group": ("assignment_group__name", "priority"),
         "assignee": ("assignee__username", "priority"),
+        "due": ("resolution_due_at", "priority"),
     }
     default_sort = "priority"
+
+    def get_ordering(self, sort: str) -> list[Any]:
+        """By due time: the soonest first, incidents without a running clock (paused, no
+        SLA) last, whichever database sorts."""
+        if sort.lstrip("-") != "due":
+            return super().get_ordering(sort)
+        due = F("resolution_due_at")
+        first = due.desc(nulls_last=True) if sort.startswith("-") else due.asc(nulls_last=True)
+        return [first, "priority", "pk"]
 
     def default_queue(self) -> str:
         user: Any = self.request.user

@@ -75,6 +75,22 @@ class CataloguePageTests(BaseTestCase):
         self.assertNotContains(response, self.sla.name)
         self.assertContains(response, "全院兜底SLA")
 
+    def test_a_service_page_costs_the_same_queries_for_many_agreements(self) -> None:
+        self.login(self.agent)
+        url = reverse("sla:service_detail", args=[self.his.pk])
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(url)
+        for n in range(6):
+            agreement(office_hours("历%d" % n), name="SLA %d" % n, services=[self.his])
+        with self.assertNumQueries(len(few.captured_queries)):
+            self.client.get(url)
+
+    def test_the_catalogue_answers_htmx_with_the_table_only(self) -> None:
+        self.login(self.agent)
+        response = self.client.get(reverse("sla:service_list"), headers={"HX-Request": "true"})
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, 'data-service="HIS"')
+
     def test_requesters_and_outsiders_may_not_open_the_catalogue_pages(self) -> None:
         for user in (self.nurse, self.outsider):
             self.login(user)
