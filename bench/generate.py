@@ -668,9 +668,12 @@ def fast_writes() -> None:
 
 def analyze() -> None:
     """Planner statistics. PostgreSQL's autovacuum gathers them by itself soon after a bulk
-    load; SQLite only has them when someone runs ANALYZE."""
+    load, and also vacuums the new rows, which marks their pages all-visible: until then the
+    capped count's index-only scan reads every row's page too (20 ms instead of 1 ms for the
+    open backlog at 1M). VACUUM does both now, so the first run measures what production
+    would. SQLite only has statistics when someone runs ANALYZE."""
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, say: Say) -> bool:
@@ -699,7 +702,7 @@ def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, sa
     say("Generating %d incidents …" % n)
     generate(n, seed=seed, say=say)
     if connection.vendor == "postgresql" or analyze_sqlite:
-        say("ANALYZE …")
+        say("VACUUM (ANALYZE) …" if connection.vendor == "postgresql" else "ANALYZE …")
         analyze()
     write_meta({**wanted, "state": "complete", "generated_at": timezone.now().isoformat()})
     return False

@@ -24,8 +24,8 @@ class Weekday(models.IntegerChoices):
 
 
 class ClockMetric(models.TextChoices):
-    RESPONSE = "response", _("Response")
-    RESOLUTION = "resolution", _("Resolution")
+    RESPONSE = "response", _("Response target")
+    RESOLUTION = "resolution", _("Resolution target")
 
 
 class ClockStopReason(models.TextChoices):

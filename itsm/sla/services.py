@@ -450,6 +450,7 @@ def record_event(ticket: Ticket, event: str, *, at: datetime | None = None) -> l
     with one_reading():
         at = at or timezone.now()
         clocks = ticket_clocks(ticket)
+        loaded = {name: getattr(ticket, name) for name in MIRRORED}
         if event == TicketEvent.LOGGED:
             _start_sla(ticket, clocks)
         elif event == TicketEvent.ROUTED:
@@ -476,7 +477,7 @@ def record_event(ticket: Ticket, event: str, *, at: datetime | None = None) -> l
         else:
             raise ValueError("unknown ticket event %r" % event)
         _save(clocks)
-        mirror_ticket(ticket, clocks)
+        mirror_ticket(ticket, clocks, loaded)
         return clocks
 
 
@@ -513,8 +514,12 @@ def _save(clocks: Sequence[Clock]) -> None:
             clock._as_loaded = _values(clock)  # type: ignore[attr-defined]
 
 
-def mirror_ticket(ticket: Ticket, clocks: Sequence[Clock]) -> None:
-    """Copy the SLA clocks' state onto the ticket row (due times, paused, breached)."""
+MIRRORED = ("responded_at", "response_due_at", "resolution_due_at", "sla_paused", "sla_breached")
+
+
+def mirror_ticket(ticket: Ticket, clocks: Sequence[Clock], loaded: dict[str, Any]) -> None:
+    """Copy the SLA clocks' state onto the ticket row (due times, paused, breached), and
+    its first response; `loaded` is what the row held when the event began."""
     sla = {c.metric: c for c in clocks if c.kind == AgreementKind.SLA}
     values = {
         "responded_at": ticket.responded_at,
@@ -523,7 +528,7 @@ def mirror_ticket(ticket: Ticket, clocks: Sequence[Clock]) -> None:
         "sla_paused": any(c.is_paused for c in sla.values()),
         "sla_breached": any(c.breached_at is not None for c in sla.values()),
     }
-    changed = {k: v for k, v in values.items() if getattr(ticket, k) != v}
+    changed = {k: v for k, v in values.items() if loaded[k] != v}
     if changed:
         type(ticket)._default_manager.filter(pk=ticket.pk).update(**changed)
         for key, value in changed.items():

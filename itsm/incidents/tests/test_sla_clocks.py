@@ -129,6 +129,7 @@ class ResponseTests(ClockCase):
         self.assertEqual(response.stop_reason, ClockStopReason.RESPONDED)
         self.assertIsNone(response.breached_at)
         self.assertEqual(incident.responded_at, local("2026-11-17 09:20"))
+        self.assertEqual(Incident.objects.get(pk=incident.pk).responded_at, incident.responded_at)
 
     def test_a_late_response_is_a_breach(self) -> None:
         incident = self.log_at("2026-11-17 09:00", assignment_group=self.front_group)

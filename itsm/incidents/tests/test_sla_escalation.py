@@ -125,7 +125,7 @@ class SweepTests(ClockCase):
         self.assertEqual(stored.assignment_group, self.vendor_group)
         self.assertEqual(stored.status, IncidentStatus.ASSIGNED)
         self.assertEqual(stored.priority, 2)
-        self.assertEqual(stored.routing.last().reason, "SLA escalation: 全院信息服务SLA")
+        self.assertEqual(stored.routing.last().reason, "SLA 升级：全院信息服务SLA")
 
     def test_what_breaches_in_the_next_hour_is_one_query(self) -> None:
         soon = self.work("2026-11-17 09:00")  # response stopped; resolution due Thu 09:00

@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('object_id', models.PositiveBigIntegerField()),
                 ('kind', models.CharField(choices=[('sla', 'SLA (with departments)'), ('ola', 'OLA (with a support group)'), ('uc', 'Underpinning contract (with a vendor)')], max_length=8, verbose_name='kind')),
-                ('metric', models.CharField(choices=[('response', 'Response'), ('resolution', 'Resolution')], max_length=16, verbose_name='clock')),
+                ('metric', models.CharField(choices=[('response', 'Response target'), ('resolution', 'Resolution target')], max_length=16, verbose_name='clock')),
                 ('priority', models.PositiveSmallIntegerField(choices=[(1, 'P1 Critical'), (2, 'P2 High'), (3, 'P3 Medium'), (4, 'P4 Low'), (5, 'P5 Planning')], verbose_name='priority')),
                 ('target_seconds', models.PositiveIntegerField(verbose_name='target (working seconds)')),
                 ('started_at', models.DateTimeField(verbose_name='started at')),
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
             name='EscalationRule',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('response', 'Response'), ('resolution', 'Resolution')], max_length=16, verbose_name='clock')),
+                ('metric', models.CharField(choices=[('response', 'Response target'), ('resolution', 'Resolution target')], max_length=16, verbose_name='clock')),
                 ('percent', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000)], verbose_name='share of target elapsed (%)')),
                 ('notify_assignee', models.BooleanField(default=True, verbose_name='notify the assignee')),
                 ('notify_group_lead', models.BooleanField(default=True, verbose_name='notify the group lead')),
