@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from itsm.accounts.choices import Role
 from itsm.accounts.models import User
@@ -73,8 +74,9 @@ def _announce_major(incident: Incident) -> None:
     notify(
         managers,
         incident,
-        _("Major incident %(number)s: %(title)s")
-        % {"number": incident.number, "title": incident.title},
+        gettext_lazy("Major incident %(number)s: %(title)s"),
+        params={"number": incident.number, "title": incident.title},
+        groups=[incident.assignment_group] if incident.assignment_group_id else [],
     )
 
 
@@ -235,13 +237,15 @@ def comment_on_incident(
         notify(
             [incident.requester],
             incident,
-            _("New reply on %(number)s") % {"number": incident.number},
+            gettext_lazy("New reply on %(number)s"),
+            params={"number": incident.number},
         )
     elif actor.pk == incident.requester_id and incident.assignee_id:
         notify(
             [incident.assignee],
             incident,
-            _("The requester replied on %(number)s") % {"number": incident.number},
+            gettext_lazy("The requester replied on %(number)s"),
+            params={"number": incident.number},
         )
     return comment
 

@@ -142,7 +142,7 @@ def clock(event: str) -> Any:
 def tell_requester(message: Any) -> Any:
     def effect(incident: Incident, *, actor: Any, data: dict[str, Any]) -> None:
         if incident.requester_id != getattr(actor, "pk", None):
-            notify([incident.requester], incident, str(message) % {"number": incident.number})
+            notify([incident.requester], incident, message, params={"number": incident.number})
 
     return effect
 
@@ -156,8 +156,9 @@ def tell_assignees(incident: Incident, *, actor: Any, data: dict[str, Any]) -> N
     notify(
         [u for u in recipients if u.pk != getattr(actor, "pk", None)],
         incident,
-        _("%(number)s was routed to you: %(title)s")
-        % {"number": incident.number, "title": incident.title},
+        gettext_lazy("%(number)s was routed to you: %(title)s"),
+        params={"number": incident.number, "title": incident.title},
+        groups=[group] if group is not None else [],
     )
 
 
