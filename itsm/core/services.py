@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -61,7 +62,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def write_audit(
+def audit_entry(
     target: models.Model,
     *,
     actor: Any,
@@ -69,9 +70,9 @@ def write_audit(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """Record a write. Call it inside the write's transaction, so both land or neither."""
+    """An audit entry for a write, not yet saved: for writers that save many at once."""
     context = current_request.get()
-    return AuditEntry.objects.create(
+    return AuditEntry(
         content_type=ContentType.objects.get_for_model(target),
         object_id=target.pk,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -82,6 +83,20 @@ def write_audit(
         ip_address=context.ip_address,
         created_at=timezone.now(),
     )
+
+
+def write_audit(
+    target: models.Model,
+    *,
+    actor: Any,
+    action: str,
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Record a write. Call it inside the write's transaction, so both land or neither."""
+    entry = audit_entry(target, actor=actor, action=action, changes=changes, note=note)
+    entry.save(force_insert=True)
+    return entry
 
 
 @transaction.atomic
@@ -112,23 +127,39 @@ def render_message(message: str | Promise, params: Mapping[str, Any] | None) -> 
     return text % params if params is not None else text
 
 
-def absolute_url(target: models.Model) -> str:
+def absolute_url(target: models.Model | None) -> str:
     """The record's address for links leaving the site (e-mail, chat robots)."""
     path = target.get_absolute_url() if hasattr(target, "get_absolute_url") else "/"
     return "%s%s" % (settings.ITSM_BASE_URL, path)
 
 
-def _render_delivery(target: models.Model, text: str, url: str, *, email: bool) -> dict[str, str]:
-    """Subject and bodies from the notification templates, in the active language."""
-    context = {"message": text, "record": str(target), "url": url}
-    subject = render_to_string("notifications/subject.txt", context)
-    rendered = {"subject": " ".join(subject.split())[:300], "url": url}
-    if email:
-        rendered["body"] = render_to_string("notifications/email.txt", context).strip()
-        rendered["html_body"] = render_to_string("notifications/email.html", context)
-    else:
-        rendered["body"] = render_to_string("notifications/robot.md", context).strip()
-    return rendered
+def render_delivery(delivery: Any) -> None:
+    """Fill a delivery's subject and bodies from the notification templates, in the
+    delivery's language. Done by the delivery task before the first send, so that telling
+    many people about many records costs the writer no template rendering."""
+    target = delivery.content_type.get_object_for_this_type(pk=delivery.object_id)
+    url = absolute_url(target)
+    context = {"message": delivery.subject, "record": str(target), "url": url}
+    with translation.override(delivery.language):
+        subject = render_to_string("notifications/subject.txt", context)
+        delivery.subject = " ".join(subject.split())[:300]
+        delivery.url = url
+        if delivery.channel == DeliveryChannel.EMAIL:
+            delivery.body = render_to_string("notifications/email.txt", context).strip()
+            delivery.html_body = render_to_string("notifications/email.html", context)
+        else:
+            delivery.body = render_to_string("notifications/robot.md", context).strip()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message about one record to some people and some support groups' robots."""
+
+    users: Sequence[Any]
+    target: models.Model
+    message: str | Promise
+    params: Mapping[str, Any] | None = None
+    groups: Sequence[Any] = ()
 
 
 def notify(
@@ -149,23 +180,30 @@ def notify(
       default language.
 
     Everything is written in the caller's transaction: the in-app rows, a Delivery row per
-    e-mail or robot post, and the background task sending each (the database task backend
+    e-mail or robot post, and the background task sending them (the database task backend
     commits and rolls back with the write). So a rolled-back write leaves nothing, and a
     committed one always has its notifications. Sending happens later in `itsm worker`
-    (itsm.core.tasks.deliver): a channel that fails is retried and recorded on its
-    delivery, never raised into the caller."""
-    from itsm.core.models import Delivery, Notification
-    from itsm.core.tasks import deliver
+    (itsm.core.tasks): a channel that fails is retried and recorded on its delivery, never
+    raised into the caller."""
+    notify_all([Notice(list(users), target, message, params, list(groups))])
 
-    content_type = ContentType.objects.get_for_model(target)
-    url = absolute_url(target)
-    recipients = {u.pk: u for u in users if u is not None and u.pk}.values()
+
+def notify_all(notices: Sequence[Notice]) -> None:
+    """Several notices at once (the SLA sweep's warnings): one insert of notifications,
+    one of deliveries and one task for all their deliveries."""
+    from itsm.core.models import Delivery, Notification
+    from itsm.core.tasks import deliver_all
+
     notifications: list[Notification] = []
     deliveries: list[Delivery] = []
-    for user in recipients:
-        language = recipient_language(user)
-        with translation.override(language):
-            text = render_message(message, params)
+    for notice in notices:
+        target, message, params = notice.target, notice.message, notice.params
+        content_type = ContentType.objects.get_for_model(target)
+        recipients = {u.pk: u for u in notice.users if u is not None and u.pk}.values()
+        for user in recipients:
+            language = recipient_language(user)
+            with translation.override(language):
+                text = render_message(message, params)
             notifications.append(
                 Notification(
                     recipient=user,
@@ -183,13 +221,13 @@ def notify(
                         content_type=content_type,
                         object_id=target.pk,
                         language=language,
-                        **_render_delivery(target, text, url, email=True),
+                        subject=text[:300],
                     )
                 )
-    robot_groups = {g.pk: g for g in groups if g is not None and g.active and g.has_robot}
-    for group in robot_groups.values():
-        with translation.override(settings.LANGUAGE_CODE):
-            text = render_message(message, params)
+        groups = {g.pk: g for g in notice.groups if g is not None and g.active and g.has_robot}
+        for group in groups.values():
+            with translation.override(settings.LANGUAGE_CODE):
+                text = render_message(message, params)
             deliveries.append(
                 Delivery(
                     channel=group.robot_kind,
@@ -197,12 +235,12 @@ def notify(
                     content_type=content_type,
                     object_id=target.pk,
                     language=settings.LANGUAGE_CODE,
-                    **_render_delivery(target, text, url, email=False),
+                    subject=text[:300],
                 )
             )
     Notification.objects.bulk_create(notifications)
-    for delivery in Delivery.objects.bulk_create(deliveries):
-        deliver.enqueue(delivery.pk)
+    if deliveries:
+        deliver_all.enqueue([d.pk for d in Delivery.objects.bulk_create(deliveries)])
 
 
 class SystemActor:

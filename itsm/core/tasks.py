@@ -24,6 +24,7 @@ from django_tasks import task
 
 from itsm.core.choices import DeliveryStatus
 from itsm.core.models import Delivery
+from itsm.core.services import render_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,23 @@ def retry_delay(failed_attempts: int) -> datetime.timedelta:
 
 
 @task()
+def deliver_all(delivery_ids: list[int]) -> None:
+    """Send the deliveries one notice (or one sweep's notices) created, each once; a
+    delivery that fails is retried alone (`deliver`)."""
+    for delivery_id in delivery_ids:
+        send_delivery(delivery_id)
+
+
+@task()
 def deliver(delivery_id: int) -> None:
+    """Send one pending delivery: its retries."""
+    send_delivery(delivery_id)
+
+
+def send_delivery(delivery_id: int) -> None:
     """Send one pending delivery once; on failure schedule the next attempt or give up.
     A delivery that is no longer pending (sent, failed, deleted) is left alone, so a task
-    run twice sends nothing twice."""
+    run twice sends nothing twice. Its texts are rendered before the first attempt."""
     delivery = (
         Delivery.objects.select_related("group", "recipient", "content_type")
         .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
@@ -61,6 +75,9 @@ def deliver(delivery_id: int) -> None:
         return
     now = timezone.now()
     try:
+        if not delivery.body:
+            render_delivery(delivery)
+            delivery.save(update_fields=["subject", "body", "html_body", "url"])
         sender_for(delivery.channel)(delivery)
     except Exception as error:  # any failure of any channel is recorded, never raised
         logger.warning("Delivery %s (%s) failed: %s", delivery.pk, delivery.channel, error)

@@ -32,8 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from itsm.accounts.choices import Role
 from itsm.accounts.models import SupportGroup, User
 from itsm.core.choices import TicketPriority
-from itsm.core.models import Ticket
-from itsm.core.services import notify, write_audit
+from itsm.core.models import AuditEntry, Ticket
+from itsm.core.services import Notice, audit_entry, notify, notify_all
 from itsm.sla.choices import AgreementKind, ClockMetric, ClockStopReason, TicketEvent
 from itsm.sla.models import (
     Agreement,
@@ -619,7 +619,9 @@ class SweepResult:
     breached: int = 0
 
 
-def _warning_recipients(ticket: Any, clock: Clock, rule: EscalationRule) -> list[Any]:
+def _warning_recipients(
+    ticket: Any, clock: Clock, rule: EscalationRule, managers: Callable[[], list[User]]
+) -> list[Any]:
     group = clock.support_group or ticket.assignment_group
     recipients: list[Any] = []
     if rule.notify_assignee and ticket.assignee_id:
@@ -627,34 +629,29 @@ def _warning_recipients(ticket: Any, clock: Clock, rule: EscalationRule) -> list
     if rule.notify_group_lead and group is not None and group.lead_id:
         recipients.append(group.lead)
     if rule.notify_managers:
-        recipients.extend(User.objects.filter(groups__name=Role.MANAGER, is_active=True))
+        recipients.extend(managers())
     return recipients
 
 
-def _fire(ticket: Any, clock: Clock, rule: EscalationRule) -> None:
-    metric = clock.get_metric_display()
+def _firing_notice(
+    ticket: Any, clock: Clock, rule: EscalationRule, managers: Callable[[], list[User]]
+) -> Notice:
     if rule.percent >= 100:
         message = _("%(number)s: %(kind)s %(metric)s target breached (%(agreement)s).")
     else:
         message = _("%(number)s: %(percent)s%% of the %(kind)s %(metric)s target has elapsed.")
-    notify(
-        _warning_recipients(ticket, clock, rule),
+    return Notice(
+        _warning_recipients(ticket, clock, rule, managers),
         ticket,
         message,
         params={
             "number": ticket.number,
             "kind": clock.kind.upper(),
-            "metric": metric,
+            "metric": ClockMetric(clock.metric).label,  # translated per reader
             "percent": rule.percent,
             "agreement": clock.agreement.name,
         },
         groups=[g for g in [clock.support_group or ticket.assignment_group] if g is not None],
-    )
-    write_audit(
-        ticket,
-        actor=None,
-        action="sla:escalation",
-        note="%s %s %s%%" % (clock.agreement.name, clock.metric, rule.percent),
     )
 
 
@@ -673,6 +670,14 @@ def sweep_clocks(
     now = now or timezone.now()
     content_type = ContentType.objects.get_for_model(model)
     result = SweepResult()
+    it_managers: list[User] | None = None
+
+    def managers() -> list[User]:
+        nonlocal it_managers
+        if it_managers is None:
+            it_managers = list(User.objects.filter(groups__name=Role.MANAGER, is_active=True))
+        return it_managers
+
     while True:
         with transaction.atomic(), one_reading():
             clocks = list(
@@ -693,6 +698,8 @@ def sweep_clocks(
                 EscalationFiring.objects.filter(clock__in=clocks).values_list("clock_id", "rule_id")
             )
             firings: list[EscalationFiring] = []
+            notices: list[Notice] = []
+            audits: list[Any] = []
             actions: list[tuple[Any, EscalationRule, Clock]] = []
             breached: list[Any] = []
             for clock in clocks:
@@ -701,7 +708,16 @@ def sweep_clocks(
                 if ticket is not None and clock.is_running:
                     for rule in _rules(clock):
                         if rule.pk not in fired and _rule_instant(clock, rule) <= now:
-                            _fire(ticket, clock, rule)
+                            notices.append(_firing_notice(ticket, clock, rule, managers))
+                            audits.append(
+                                audit_entry(
+                                    ticket,
+                                    actor=None,
+                                    action="sla:escalation",
+                                    note="%s %s %s%%"
+                                    % (clock.agreement.name, clock.metric, rule.percent),
+                                )
+                            )
                             firings.append(EscalationFiring(clock=clock, rule=rule, fired_at=now))
                             fired.add(rule.pk)
                             if rule.reassign_to_id or rule.raise_priority:
@@ -713,6 +729,8 @@ def sweep_clocks(
                 _schedule(clock, fired)
                 if clock.next_escalation_at is not None and clock.next_escalation_at <= now:
                     clock.next_escalation_at = None  # its ticket is gone: nothing left to do
+            notify_all(notices)
+            AuditEntry.objects.bulk_create(audits)
             EscalationFiring.objects.bulk_create(firings)
             Clock.objects.bulk_update(clocks, ["breached_at", "due_at", "next_escalation_at"])
             if breached:

@@ -19,16 +19,16 @@ from itsm.accounts.admin import ROBOT_TEST_MESSAGE
 from itsm.accounts.choices import RobotKind
 from itsm.core.choices import DeliveryChannel, DeliveryStatus
 from itsm.core.models import Delivery, Notification
-from itsm.core.services import notify
+from itsm.core.services import notify, render_delivery
 from itsm.core.tasks import deliver
 from itsm.core.testing import BaseTestCase
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-DELIVER = "itsm.core.tasks.deliver"
+DELIVER = ("itsm.core.tasks.deliver_all", "itsm.core.tasks.deliver")
 
 
 def queued_tasks() -> list[DBTaskResult[Any, Any]]:
-    return list(DBTaskResult.objects.filter(task_path=DELIVER).order_by("enqueued_at"))
+    return list(DBTaskResult.objects.filter(task_path__in=DELIVER).order_by("enqueued_at"))
 
 
 def closed_port() -> int:
@@ -100,6 +100,8 @@ class NotificationDeliveryTests(BaseTestCase):
 
     def test_a_ready_string_is_used_as_given_in_every_language(self) -> None:
         notify([self.nurse, self.doctor], self.printer, "已格式化的消息 100%")
+        for delivery in Delivery.objects.all():
+            deliver.call(delivery.pk)
 
         self.assertEqual(
             set(Notification.objects.values_list("message", flat=True)), {"已格式化的消息 100%"}
@@ -122,9 +124,9 @@ class NotificationDeliveryTests(BaseTestCase):
                 (DeliveryChannel.EMAIL, "liqiang@hospital.test", DeliveryStatus.PENDING, 0),
             ],
         )
+        # One task sends every delivery of the notice.
         self.assertEqual(
-            sorted(task.args_kwargs["args"][0] for task in queued_tasks()),
-            [d.pk for d in deliveries],
+            [task.args_kwargs["args"] for task in queued_tasks()], [[[d.pk for d in deliveries]]]
         )
         # The agent has no e-mail address: only the in-app notification.
         self.assertTrue(Notification.objects.filter(recipient=self.agent).exists())
@@ -166,6 +168,7 @@ class NotificationDeliveryTests(BaseTestCase):
             (delivery.channel, delivery.group, delivery.language, delivery.recipient),
             (DeliveryChannel.DINGTALK, self.front_group, "zh-hans", None),
         )
+        render_delivery(delivery)  # what the task does before the first send
         self.assertTrue(delivery.subject.startswith("[医院IT服务管理] "))
         self.assertIn(self.printer.get_absolute_url(), delivery.body)
 
