@@ -4,6 +4,7 @@ China's 2026 holiday schedule."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -308,7 +309,9 @@ class ReopenAndPriorityTests(ClockCase):
         self.assertEqual(incident.resolution_due_at, local("2026-11-17 14:30"))
 
 
-class ReassignmentTests(ClockCase):
+class GroupClockCase(ClockCase):
+    """With an OLA for the front line and the HIS vendor's underpinning contract."""
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -327,6 +330,8 @@ class ReassignmentTests(ClockCase):
             targets={3: (1 * HOUR, 48 * HOUR)},
         )
 
+
+class ReassignmentTests(GroupClockCase):
     def test_reassignment_keeps_the_sla_clock_and_starts_the_next_groups_clock(self) -> None:
         incident = self.work("2026-11-17 09:00")
         sla_due = incident.resolution_due_at
@@ -408,4 +413,57 @@ class ReassignmentTests(ClockCase):
         self.assertEqual(
             {c.stop_reason for c in clocks if c.metric == ClockMetric.RESOLUTION},
             {ClockStopReason.CANCELLED},
+        )
+
+
+class RebuildTests(GroupClockCase):
+    def test_rebuilding_from_the_audit_trail_gives_the_clocks_lived_through(self) -> None:
+        from django.core.management import call_command
+
+        incident = self.work("2026-11-17 09:00")
+        incident = self.act(
+            incident,
+            "2026-11-17 10:00",
+            "pend",
+            self.engineer,
+            pending_reason=IncidentPendingReason.REQUESTER,
+        )
+        incident = self.act(incident, "2026-11-18 09:00", "resume", self.engineer)
+        incident = self.act(
+            incident,
+            "2026-11-18 10:00",
+            "escalate",
+            self.engineer,
+            assignment_group=self.vendor_group.pk,
+            reason="HIS接口问题",
+        )
+        incident = self.act(incident, "2026-11-18 10:20", "accept", self.vendor)
+        incident = self.act(incident, "2026-11-18 15:00", "resolve", self.vendor, **RESOLUTION)
+        incident = self.act(incident, "2026-11-19 09:00", "reopen", self.nurse, reason="又坏了")
+
+        def shape(clocks: list[Clock]) -> list[tuple[Any, ...]]:
+            return [
+                (
+                    c.kind,
+                    c.metric,
+                    c.support_group_id,
+                    c.started_at,
+                    c.due_at,
+                    c.paused_seconds,
+                    c.stopped_at,
+                    c.stop_reason,
+                    c.breached_at,
+                )
+                for c in clocks
+            ]
+
+        lived = shape(ticket_clocks(incident))
+        row = Incident.objects.values_list("resolution_due_at", "responded_at").get(pk=incident.pk)
+
+        call_command("rebuild_clocks", incident.number, stdout=io.StringIO())
+
+        self.assertEqual(shape(ticket_clocks(incident)), lived)
+        self.assertEqual(
+            Incident.objects.values_list("resolution_due_at", "responded_at").get(pk=incident.pk),
+            row,
         )
