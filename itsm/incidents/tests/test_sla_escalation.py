@@ -93,6 +93,17 @@ class SweepTests(ClockCase):
 
         self.assertEqual(EscalationFiring.objects.count(), 2)
 
+    def test_many_escalations_at_once_reach_a_person_as_one_message(self) -> None:
+        incidents = [self.work("2026-11-17 09:00") for _ in range(5)]
+        Notification.objects.all().delete()
+
+        self.assertEqual(self.sweep("2026-11-18 14:30").fired, 5)
+
+        (digest,) = messages(self.lead)
+        self.assertIn("5", digest)
+        self.assertTrue(all(i.number in digest for i in incidents))
+        self.assertEqual(len(messages(self.engineer)), 1)
+
     def test_a_paused_clock_does_not_fire(self) -> None:
         incident = self.work("2026-11-17 09:00")
         self.act(
@@ -165,9 +176,9 @@ class RacingWorkersTests(TransactionTestCase):
 
     def test_two_workers_produce_one_notification_each(self) -> None:
         agent = make_user("agent", Role.AGENT)
-        engineer = make_user("engineer", Role.FRONT_LINE)
+        engineers = [make_user("engineer%d" % n, Role.FRONT_LINE) for n in range(30)]
         group = SupportGroup.objects.create(name="桌面运维组", tier=SupportTier.FRONT_LINE)
-        group.members.add(engineer)
+        group.members.add(*engineers)
         sla = agreement(office_hours())
         EscalationRule.objects.create(agreement=sla, metric=ClockMetric.RESPONSE, percent=50)
         with frozen(local("2026-11-17 09:00")):
@@ -179,7 +190,7 @@ class RacingWorkersTests(TransactionTestCase):
                     assignment_group=group,
                     assignee=engineer,
                 )
-                for _ in range(30)
+                for engineer in engineers
             ]
         Notification.objects.all().delete()
         start = threading.Barrier(2)
@@ -200,11 +211,8 @@ class RacingWorkersTests(TransactionTestCase):
             thread.join(timeout=60)
 
         content_type = ContentType.objects.get_for_model(Incident)
-        per_incident = Notification.objects.filter(recipient=engineer, content_type=content_type)
-        self.assertEqual(per_incident.count(), 30)
-        self.assertEqual(
-            sorted(per_incident.values_list("object_id", flat=True)),
-            sorted(i.pk for i in incidents),
-        )
+        for engineer, incident in zip(engineers, incidents, strict=True):
+            received = Notification.objects.filter(recipient=engineer, content_type=content_type)
+            self.assertEqual(list(received.values_list("object_id", flat=True)), [incident.pk])
         self.assertEqual(EscalationFiring.objects.count(), 30 * 1)
         self.assertEqual(sum(r.fired for r in results), 30)
