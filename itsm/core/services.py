@@ -129,7 +129,8 @@ def render_message(message: str | Promise, params: Mapping[str, Any] | None) -> 
 
 def absolute_url(target: models.Model | None) -> str:
     """The record's address for links leaving the site (e-mail, chat robots)."""
-    path = target.get_absolute_url() if hasattr(target, "get_absolute_url") else "/"
+    get_url = getattr(target, "get_absolute_url", None)
+    path = get_url() if get_url is not None else "/"
     return "%s%s" % (settings.ITSM_BASE_URL, path)
 
 

@@ -771,8 +771,12 @@ def sweep_clocks(
                                     ticket,
                                     actor=None,
                                     action="sla:escalation",
-                                    note="%s %s %s%%"
-                                    % (clock.agreement.name, clock.metric, rule.percent),
+                                    note="%s · %s %s%%"
+                                    % (
+                                        clock.agreement.name,
+                                        ClockMetric(clock.metric).label,
+                                        rule.percent,
+                                    ),
                                 )
                             )
                             firings.append(EscalationFiring(clock=clock, rule=rule, fired_at=now))

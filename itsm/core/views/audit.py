@@ -146,6 +146,8 @@ def audit_headline(entry: AuditEntry, workflow: Workflow[Any] | None = None) -> 
         return gettext("edited this record")
     if action == "link":
         return gettext("linked it with %(number)s") % {"number": entry.note}
+    if action == "sla:escalation":
+        return gettext("escalated by the service level rules: %(rule)s") % {"rule": entry.note}
     if action.startswith("transition:"):
         name = action.split(":", 1)[1]
         transition = workflow.get(name) if workflow is not None else None
