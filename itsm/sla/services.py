@@ -717,7 +717,7 @@ def sweep_clocks(
     *,
     now: datetime | None = None,
     act: EscalationAction | None = None,
-    batch: int = 200,
+    batch: int = 1000,
 ) -> SweepResult:
     """Fire the escalation rules and mark the breaches that have come due for one ticket
     model. Runs every minute in every worker: the rows are locked and skipped by the
@@ -751,9 +751,11 @@ def sweep_clocks(
             tickets = model._default_manager.select_related(
                 "assignee", "assignment_group__lead"
             ).in_bulk([c.object_id for c in clocks])
-            fired_pairs = set(
-                EscalationFiring.objects.filter(clock__in=clocks).values_list("clock_id", "rule_id")
-            )
+            fired_rules: dict[int, set[int]] = {}
+            for clock_id, rule_id in EscalationFiring.objects.filter(clock__in=clocks).values_list(
+                "clock_id", "rule_id"
+            ):
+                fired_rules.setdefault(clock_id, set()).add(rule_id)
             firings: list[EscalationFiring] = []
             notices: list[Notice] = []
             audits: list[Any] = []
@@ -761,7 +763,7 @@ def sweep_clocks(
             breached: list[Any] = []
             for clock in clocks:
                 ticket = tickets.get(clock.object_id)
-                fired = {rule for (c, rule) in fired_pairs if c == clock.pk}
+                fired = fired_rules.get(clock.pk, set())
                 if ticket is not None and clock.is_running:
                     for rule in _rules(clock):
                         if rule.pk not in fired and _rule_instant(clock, rule) <= now:
