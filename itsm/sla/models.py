@@ -457,7 +457,7 @@ class DutyShift(models.Model):
         return "%s %s–%s" % (self.user, self.starts_at, self.ends_at)
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:sla_dutyshift_change", args=[self.pk])
+        return reverse("sla:duty_edit", args=[self.pk])
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
