@@ -67,7 +67,9 @@ _configuration: _Configuration | None = None
 def _bump_generation(**kwargs: Any) -> None:
     # A fresh random value, not a count: a count that a rolled-back transaction had moved
     # could come round again and make a process trust what it read in that transaction.
-    Generation.objects.filter(pk=1).update(value=secrets.randbits(62))
+    value = secrets.randbits(62)
+    if not Generation.objects.filter(pk=1).update(value=value):
+        Generation.objects.update_or_create(pk=1, defaults={"value": value})
 
 
 def _bump_calendar(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -112,7 +114,10 @@ def _agreements() -> dict[int, Agreement]:
     pinned = _pinned.get()
     if pinned is not None:
         return pinned
-    generation = Generation.objects.values_list("value", flat=True).filter(pk=1).first() or 0
+    generation = Generation.objects.values_list("value", flat=True).filter(pk=1).first()
+    if generation is None:  # the row is gone (a flushed database): make a new token
+        _bump_generation()
+        generation = Generation.objects.values_list("value", flat=True).get(pk=1)
     if _configuration is None or _configuration.generation != generation:
         agreements = (
             Agreement.objects.select_related("calendar")
