@@ -358,13 +358,13 @@ class Clock(models.Model):
             models.Index(fields=("content_type", "object_id"), name="sla_clock_ticket_idx"),
             # Running clocks by due time: "what breaches in the next hour".
             models.Index(
-                fields=("due_at",),
+                fields=("content_type", "due_at"),
                 name="sla_clock_due_idx",
                 condition=models.Q(stopped_at__isnull=True, paused_since__isnull=True),
             ),
             # The sweep's work list: only clocks with an escalation still to fire.
             models.Index(
-                fields=("next_escalation_at",),
+                fields=("content_type", "next_escalation_at"),
                 name="sla_clock_escalation_idx",
                 condition=models.Q(next_escalation_at__isnull=False),
             ),
