@@ -23,7 +23,7 @@ from itsm.core.services import diff, write_audit
 READ_ONLY = ["get", "head", "options"]
 ROBOT_FIELDS = ("robot_kind", "robot_webhook_url", "robot_secret")
 # Written to the audit log as "changed", never as their values.
-SECRET_FIELDS = ("robot_secret",)
+SECRET_FIELDS = ("robot_webhook_url", "robot_secret")
 
 
 class DepartmentSerializer(ObjectSerializer):
@@ -61,10 +61,13 @@ class SupportGroupSerializer(ObjectSerializer):
             "robot_webhook_url",
             "robot_secret",
         )
-        # The signing secret is written, never read back. The webhook address is readable
-        # by those who may view groups, as in the administration pages.
+        # The webhook address (its query string carries the robot's key) and the signing
+        # secret are written, never read back: whoever may read groups (vendors' engineers
+        # too) could otherwise post to the hospital's chat groups. `robot_kind` tells
+        # whether a robot is set up.
         extra_kwargs = {
             "members": {"required": False},
+            "robot_webhook_url": {"write_only": True},
             "robot_secret": {"write_only": True},
         }
 

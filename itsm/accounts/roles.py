@@ -15,9 +15,11 @@ _READ_ORGANISATION = (
     "cmdb.view_service",
     "cmdb.view_configurationitem",
 )
-# Service level settings: every member of IT staff reads the catalogue's agreements,
-# calendars and duty roster (they explain a ticket's clocks); IT managers and
-# administrators change them. Clocks are written by the engine only.
+# Service level settings: the hospital's IT staff read the catalogue's agreements, calendars
+# and duty roster (they explain a ticket's clocks); IT managers and administrators change
+# them. Vendors' engineers do not: one vendor's contract terms are not another's to read
+# (each sees his own clocks on the incidents routed to him). Clocks are written by the
+# engine only.
 _SLA_MODELS = (
     "businesscalendar",
     "workingperiod",
@@ -68,7 +70,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     Role.AGENT: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
     Role.FRONT_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
-    Role.BACK_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_WORK),
+    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK),
     Role.MANAGER: (
         *_READ_ORGANISATION,
         *_READ_SERVICE_LEVELS,

@@ -84,7 +84,7 @@ class AgreementPageTests(BaseTestCase):
             self.client.get(url)
 
     def test_the_detail_shows_targets_in_working_days_hours_and_minutes(self) -> None:
-        self.login(self.vendor)
+        self.login(self.engineer)
         response = self.client.get(self.sla.get_absolute_url())
         self.assertContains(response, "15 分钟")
         self.assertContains(response, "2 个工作日")
@@ -94,8 +94,8 @@ class AgreementPageTests(BaseTestCase):
         self.assertContains(response, "等待报告人")
         self.assertNotContains(response, reverse("sla:agreement_edit", args=[self.sla.pk]))
 
-    def test_requesters_and_outsiders_may_not_open_the_pages(self) -> None:
-        for user in (self.nurse, self.outsider):
+    def test_requesters_vendors_and_outsiders_may_not_open_the_pages(self) -> None:
+        for user in (self.nurse, self.vendor, self.outsider):
             self.login(user)
             self.assertEqual(self.client.get(reverse("sla:agreement_list")).status_code, 403)
             self.assertEqual(self.client.get(self.sla.get_absolute_url()).status_code, 403)
