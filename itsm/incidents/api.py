@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -16,7 +17,12 @@ from rest_framework.response import Response
 
 from itsm.accounts.models import SupportGroup, User
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.core.api.fields import ChoiceLabelField
+from itsm.core.api.fields import (
+    ChoiceLabelField,
+    PatternIdentityField,
+    PrefetchingPrimaryKeyRelatedField,
+    prefetched,
+)
 from itsm.core.api.transitions import TransitionsMixin
 from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
 from itsm.core.choices import TicketImpact, TicketPriority, TicketUrgency
@@ -96,7 +102,7 @@ class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-ar
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_configuration_items(self, instance: Incident) -> list[str]:
-        return [str(ci) for ci in instance.configuration_items.all()]
+        return [str(ci) for ci in prefetched(instance, "configuration_items")]
 
 
 class ClockSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -139,9 +145,17 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     carries their names and the labels of the coded fields; `sla` the SLA's two clocks as
     they stand now."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:incident-detail")
+    # One reverse per list; the ids of many-to-many relations from the prefetch's cache.
+    serializer_related_field = PrefetchingPrimaryKeyRelatedField
+    url = PatternIdentityField(view_name="api:incident-detail")
     display = IncidentDisplaySerializer(source="*", read_only=True)
     sla = serializers.SerializerMethodField()
+
+    @cached_property
+    def _clock_serializer(self) -> ClockSerializer:
+        """One ClockSerializer for every clock of the list: a new one per clock copies
+        its fields each time."""
+        return ClockSerializer()
 
     @extend_schema_field(IncidentSlaSerializer)
     def get_sla(self, instance: Incident) -> dict[str, Any]:
@@ -150,7 +164,9 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             states = sla_states([instance])
         mine = states.get(instance.pk, {})
         return {
-            metric: ClockSerializer(mine[metric]).data if metric in mine else None
+            metric: self._clock_serializer.to_representation(mine[metric])
+            if metric in mine
+            else None
             for metric in (ClockMetric.RESPONSE, ClockMetric.RESOLUTION)
         }
 

@@ -21,7 +21,8 @@ from itsm.accounts.choices import Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User
 from itsm.accounts.roles import sync_roles
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.core.models import Notification
+from itsm.core.choices import DeliveryStatus
+from itsm.core.models import Delivery, Notification
 from itsm.demo.catalogue import load_configuration_items, load_services
 from itsm.demo.hospital import HOSPITAL_NAME, load_departments, load_users, load_vendors_and_groups
 from itsm.demo.incidents import load_incidents
@@ -44,10 +45,12 @@ DEMO_LOGINS = (
 
 def mark_old_notifications_read(after: int, now: datetime) -> None:
     """The demo's notifications (back-dated with their steps) older than a day count as
-    read, as the people they went to would have read them."""
+    read, as the people they went to would have read them; their e-mails and robot posts
+    belong to that past and are not sent now (their tasks find nothing to send)."""
     Notification.objects.filter(
         pk__gt=after, read_at__isnull=True, created_at__lt=now - timedelta(days=1)
     ).update(read_at=F("created_at"))
+    Delivery.objects.filter(status=DeliveryStatus.PENDING).delete()
 
 
 class Command(BaseCommand):
