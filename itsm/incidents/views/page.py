@@ -142,9 +142,11 @@ def timeline_items(
 
 
 # Not "parent": few incidents have one (none costs no query), and a ninth joined table
-# costs PostgreSQL's planner about 1 ms on every incident page.
+# costs PostgreSQL's planner about 1 ms on every incident page. Not the requester's
+# department either (the page names the incident's): with eight tables PostgreSQL spent
+# 2.2 ms planning this one-row query, with seven 1.3 ms (round 5).
 DETAIL_RELATIONS = (
-    "requester__department",
+    "requester",
     "department",
     "service",
     "assignment_group__vendor",
