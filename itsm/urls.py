@@ -6,6 +6,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("itsm.core.urls")),
     path("incidents/", include("itsm.incidents.urls")),
     path("portal/", include("itsm.portal.urls")),
+    path("r/", include("itsm.portal.scan_urls")),
+    path("cmdb/", include("itsm.cmdb.urls")),
     path("sla/", include("itsm.sla.urls")),
     path("reports/", include("itsm.reports.urls")),
     path("api/", include("itsm.api.urls")),

@@ -101,12 +101,16 @@ class PortalReportView(OwnIncidentsMixin, ObjectEditView):
         return log_incident(data, actor=self.request.user)
 
     def get_success_message(self, obj: Any) -> str:
-        return gettext("Thank you. Your report %(number)s has reached the service desk.") % {
-            "number": obj.number
-        }
+        return report_received_message(obj)
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("portal:incident_detail", args=[obj.pk])
+
+
+def report_received_message(incident: Incident) -> str:
+    return gettext("Thank you. Your report %(number)s has reached the service desk.") % {
+        "number": incident.number
+    }
 
 
 def portal_page_context(request: HttpRequest, incident: Incident, **context: Any) -> dict[str, Any]:
