@@ -211,6 +211,7 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "itsm.accounts.choices.DepartmentKind",
         "ServiceStatusEnum": "itsm.cmdb.choices.ServiceStatus",
         "ConfigurationItemStatusEnum": "itsm.cmdb.choices.ConfigurationItemStatus",
+        "RelationshipTypeEnum": "itsm.cmdb.choices.RelationshipType",
         "AgreementKindEnum": "itsm.sla.choices.AgreementKind",
         "CalendarDayKindEnum": "itsm.sla.choices.CalendarDayKind",
         "PendingReasonEnum": "itsm.core.choices.TicketPendingReason",

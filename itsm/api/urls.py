@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSet, VendorViewSet
-from itsm.cmdb.api import ConfigurationItemViewSet, ServiceViewSet
+from itsm.cmdb.api import ConfigurationItemViewSet, RelationshipViewSet, ServiceViewSet
 from itsm.core.api.schema import ApiSchema
 from itsm.incidents.api import IncidentViewSet
 from itsm.reports.api import SlaComplianceApiView
@@ -60,6 +60,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("services", ServiceViewSet, basename="service")
 router.register("cis", ConfigurationItemViewSet, basename="configurationitem")
+router.register("relationships", RelationshipViewSet, basename="relationship")
 router.register("calendars", CalendarViewSet, basename="businesscalendar")
 router.register("calendar-days", CalendarDayViewSet, basename="calendarday")
 router.register("statutory-days", StatutoryDayViewSet, basename="statutoryday")

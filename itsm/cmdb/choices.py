@@ -32,3 +32,15 @@ class ConfigurationItemStatus(models.TextChoices):
     IN_USE = "in_use", _("In use")
     MAINTENANCE = "maintenance", _("Maintenance")
     RETIRED = "retired", _("Retired")
+
+
+class RelationshipType(models.TextChoices):
+    """How one configuration item relies on another. "A <type> B" always means B's failure
+    affects A; which classes each type may join is `itsm.cmdb.relationships.ALLOWED`."""
+
+    DEPENDS_ON = "depends_on", _("depends on")
+    RUNS_ON = "runs_on", _("runs on")
+    HOSTED_ON = "hosted_on", _("hosted on")
+    CONNECTED_TO = "connected_to", _("connected to")
+    BACKED_UP_BY = "backed_up_by", _("backed up by")
+    USES = "uses", _("uses")

@@ -14,6 +14,7 @@ from itsm.cmdb.choices import (
     ConfigurationItemClass,
     ConfigurationItemStatus,
     Criticality,
+    RelationshipType,
     ServiceStatus,
 )
 
@@ -124,3 +125,55 @@ class ConfigurationItem(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:cmdb_configurationitem_change", args=[self.pk])
+
+
+class Relationship(models.Model):
+    """A typed, directed link between two configuration items: "PACS application runs on
+    PACS server 01".
+
+    Direction: "A depends_on B" (and every other type) means B's failure affects A. The
+    impact of X is everything with a path of edges pointing to X (who relies on X), plus
+    their business services and the departments those serve. Which classes each type may
+    join, and which types may not loop, is `itsm.cmdb.relationships`; the rules are
+    enforced by `itsm.cmdb.services.relate_cis`."""
+
+    source = models.ForeignKey(
+        ConfigurationItem,
+        verbose_name=_("source item"),
+        on_delete=models.CASCADE,
+        related_name="relationships_out",
+    )
+    target = models.ForeignKey(
+        ConfigurationItem,
+        verbose_name=_("target item"),
+        on_delete=models.CASCADE,
+        related_name="relationships_in",
+    )
+    type = models.CharField(_("type"), max_length=16, choices=RelationshipType.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("source_id", "type", "target_id")
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("source", "target", "type"), name="cmdb_relationship_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="cmdb_relationship_not_self",
+            ),
+        ]
+        indexes = [
+            # Impact walks edges towards a CI (who relies on it), dependencies away from it.
+            models.Index(fields=("target", "type"), name="cmdb_rel_target_type"),
+            models.Index(fields=("source", "type"), name="cmdb_rel_source_type"),
+        ]
+
+    def __str__(self) -> str:
+        return "%s %s %s" % (self.source.code, self.get_type_display(), self.target.code)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:cmdb_configurationitem_change", args=[self.source_id])

@@ -1,0 +1,161 @@
+"""Relating configuration items: the type rules, loops, duplicates and permissions, each
+refused with the reason in the user's language and nothing written; accepted relations
+are audited on the source."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+
+from itsm.cmdb.choices import ConfigurationItemClass as C
+from itsm.cmdb.choices import RelationshipType as T
+from itsm.cmdb.models import Relationship
+from itsm.cmdb.relationships import ACYCLIC_FAMILIES, ALLOWED, is_allowed
+from itsm.cmdb.services import relate_cis, unrelate_cis
+from itsm.cmdb.tests.factories import link, make_ci
+from itsm.core.models import AuditEntry
+from itsm.core.testing import BaseTestCase
+
+
+class RelationshipRuleTableTests(BaseTestCase):
+    def test_every_type_has_rules_keyed_by_class_codes(self) -> None:
+        self.assertEqual(set(ALLOWED), set(T.values))
+        for pairs in ALLOWED.values():
+            for source, target in pairs:
+                self.assertIn(source, C.values)
+                self.assertIn(target, C.values)
+        self.assertEqual(
+            set(ACYCLIC_FAMILIES), {T.DEPENDS_ON, T.RUNS_ON, T.HOSTED_ON, T.BACKED_UP_BY}
+        )
+
+    def test_an_application_runs_on_a_server_but_not_a_printer(self) -> None:
+        self.assertTrue(is_allowed(T.RUNS_ON, C.APPLICATION, C.SERVER))
+        self.assertFalse(is_allowed(T.RUNS_ON, C.APPLICATION, C.PRINTER))
+
+
+class RelateCisTests(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        cls.app = make_ci("APP-PACS", C.APPLICATION)
+        cls.server = make_ci("SRV-PACS-01", C.SERVER)
+        cls.switch = make_ci("SW-CORE-01", C.NETWORK_DEVICE)
+
+    def assert_refused(self, field: str, message_part: str, call: object) -> None:
+        before = (Relationship.objects.count(), AuditEntry.objects.count())
+        with translation.override("zh-hans"), self.assertRaises(ValidationError) as caught:
+            assert callable(call)
+            call()
+        self.assertIn(field, caught.exception.message_dict)
+        with translation.override("zh-hans"):
+            message = " ".join(str(m) for m in caught.exception.message_dict[field])
+        self.assertIn(message_part, message)
+        self.assertEqual((Relationship.objects.count(), AuditEntry.objects.count()), before)
+
+    def test_it_relates_and_audits_on_the_source(self) -> None:
+        relationship = relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin, note="主")
+        self.assertEqual(
+            (relationship.source, relationship.target, relationship.type, relationship.note),
+            (self.app, self.server, T.RUNS_ON, "主"),
+        )
+        entry = AuditEntry.objects.get(action="relate")
+        self.assertEqual(entry.object_id, self.app.pk)
+        self.assertIn("SRV-PACS-01", entry.note)
+        self.assertEqual(entry.actor, self.admin)
+
+    def test_it_unrelates_and_audits(self) -> None:
+        relationship = relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin)
+        unrelate_cis(relationship, actor=self.admin)
+        self.assertFalse(Relationship.objects.exists())
+        entry = AuditEntry.objects.get(action="unrelate")
+        self.assertEqual(entry.object_id, self.app.pk)
+        self.assertIn("SRV-PACS-01", entry.note)
+
+    def test_it_refuses_a_type_not_allowed_between_the_classes(self) -> None:
+        self.assert_refused(
+            "type",
+            "不能",
+            lambda: relate_cis(self.server, self.app, T.RUNS_ON, actor=self.admin),
+        )
+
+    def test_it_refuses_an_unknown_type(self) -> None:
+        self.assert_refused(
+            "type", "未知", lambda: relate_cis(self.app, self.server, "eats", actor=self.admin)
+        )
+
+    def test_it_refuses_a_self_relationship(self) -> None:
+        self.assert_refused(
+            "target",
+            "自身",
+            lambda: relate_cis(self.app, self.app, T.DEPENDS_ON, actor=self.admin),
+        )
+
+    def test_it_refuses_a_duplicate(self) -> None:
+        relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin)
+        self.assert_refused(
+            "target",
+            "已存在",
+            lambda: relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin),
+        )
+
+    def test_the_same_pair_may_be_related_by_another_type(self) -> None:
+        relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin)
+        relate_cis(self.app, self.server, T.DEPENDS_ON, actor=self.admin)
+        self.assertEqual(Relationship.objects.count(), 2)
+
+    def test_it_refuses_a_loop_of_an_acyclic_family(self) -> None:
+        database = make_ci("DB-PACS", C.DATABASE)
+        other = make_ci("APP-RIS", C.APPLICATION)
+        link(self.app, T.DEPENDS_ON, database)
+        link(database, T.DEPENDS_ON, other)
+        # RIS → PACS would close APP-PACS → DB-PACS → APP-RIS → APP-PACS.
+        self.assert_refused(
+            "target",
+            "循环",
+            lambda: relate_cis(other, self.app, T.DEPENDS_ON, actor=self.admin),
+        )
+
+    def test_runs_on_and_depends_on_are_one_family_for_loops(self) -> None:
+        kiosk = make_ci("KIOSK-01", C.KIOSK)
+        link(kiosk, T.DEPENDS_ON, self.app)
+        # The application running on the kiosk that depends on it is a loop.
+        self.assert_refused(
+            "target",
+            "循环",
+            lambda: relate_cis(self.app, kiosk, T.RUNS_ON, actor=self.admin),
+        )
+
+    def test_connected_to_may_loop(self) -> None:
+        other_switch = make_ci("SW-CORE-02", C.NETWORK_DEVICE)
+        relate_cis(self.switch, other_switch, T.CONNECTED_TO, actor=self.admin)
+        relate_cis(other_switch, self.switch, T.CONNECTED_TO, actor=self.admin)
+        self.assertEqual(Relationship.objects.count(), 2)
+
+    def test_it_refuses_without_the_permission_and_writes_nothing(self) -> None:
+        for user in (self.engineer, self.manager, self.outsider):
+            with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
+                relate_cis(self.app, self.server, T.RUNS_ON, actor=user)
+        relationship = link(self.app, T.RUNS_ON, self.server)
+        with self.assertRaises(PermissionDenied):
+            unrelate_cis(relationship, actor=self.engineer)
+        self.assertEqual(Relationship.objects.count(), 1)
+        self.assertFalse(AuditEntry.objects.filter(action__in=("relate", "unrelate")).exists())
+
+    def test_the_relationship_reads_as_a_sentence(self) -> None:
+        relationship = link(self.app, T.RUNS_ON, self.server)
+        with translation.override("en"):
+            self.assertEqual(str(relationship), "APP-PACS runs on SRV-PACS-01")
+        self.assertIn(str(self.app.pk), relationship.get_absolute_url())
+
+
+class RelationshipAdminTests(BaseTestCase):
+    def test_the_admin_refuses_what_the_rules_refuse(self) -> None:
+        from itsm.cmdb.admin import RelationshipForm
+
+        form = RelationshipForm(
+            data={"source": self.printer.pk, "target": self.printer.pk, "type": "depends_on"}
+        )
+
+        self.assertFalse(form.is_valid())
+        self.assertIn("target", form.errors)
+        self.assertFalse(Relationship.objects.exists())
