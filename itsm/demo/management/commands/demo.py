@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from itsm.accounts.choices import Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User
 from itsm.accounts.roles import sync_roles
-from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.cmdb.models import ConfigurationItem, Relationship, Service
 from itsm.core.choices import DeliveryStatus
 from itsm.core.models import Delivery, Notification
 from itsm.demo.catalogue import load_configuration_items, load_services
+from itsm.demo.cmdb import load_cmdb
 from itsm.demo.hospital import HOSPITAL_NAME, load_departments, load_users, load_vendors_and_groups
 from itsm.demo.incidents import load_incidents
 from itsm.demo.service_levels import load_service_levels
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             groups = load_vendors_and_groups(users, new_users)
             services = load_services(groups)
             load_configuration_items(departments, groups, services)
+            load_cmdb(departments, groups, services)
             load_service_levels(users, groups, services, now)
             created = 0
             if not options["no_incidents"] and not Incident.objects.exists():
@@ -110,10 +112,11 @@ class Command(BaseCommand):
             }
         )
         write(
-            _("  services: %(services)d, configuration items: %(items)d")
+            _("  services: %(services)d, configuration items: %(items)d, relationships: %(links)d")
             % {
                 "services": Service.objects.count(),
                 "items": ConfigurationItem.objects.count(),
+                "links": Relationship.objects.count(),
             }
         )
         statuses = dict(Incident.objects.values_list("status").annotate(n=Count("pk")))
