@@ -13,10 +13,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from itsm.accounts.models import SupportGroup, User
+from itsm.cmdb.api import DepartmentRefSerializer, NamedSerializer
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.api.fields import (
     ChoiceLabelField,
@@ -43,6 +45,7 @@ from itsm.incidents.services import (
     comment_on_incident,
     incident_clocks,
     incident_comments,
+    incident_impact,
     incident_timeline,
     link_incidents,
     log_incident,
@@ -367,6 +370,19 @@ class LinkSerializer(StrictInputMixin, serializers.Serializer):  # type: ignore[
     related = VisibleIncidentField(help_text=_("The incident to mark as related."))
 
 
+class IncidentImpactSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """What the incident's configuration items affect (CMDB impact analysis)."""
+
+    services = NamedSerializer(many=True)
+    departments = DepartmentRefSerializer(many=True)
+    whole_hospital = serializers.BooleanField(
+        help_text=_("A service serving every department is affected.")
+    )
+    truncated = serializers.BooleanField(
+        help_text=_("The relationships go deeper than the analysis follows.")
+    )
+
+
 class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     """Incidents, consultations and service requests: list (with the queue filters),
     log, read, edit with `version`, and the workflow's transitions."""
@@ -393,7 +409,7 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         "major": MajorSerializer,
         "link": LinkSerializer,
     }
-    record_actions = ("transitions", "comments", "timeline", "clocks", "major", "link")
+    record_actions = ("transitions", "comments", "timeline", "clocks", "major", "link", "impact")
     conflict_actions = ("partial_update", "transitions")
     workflow = INCIDENT_WORKFLOW
     transition_service = transition_incident
@@ -503,3 +519,33 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         serializer.is_valid(raise_exception=True)
         link_incidents(incident, serializer.validated_data["related"], actor=request.user)
         return Response(self.read_back(incident))
+
+    @extend_schema(
+        responses={200: IncidentImpactSerializer},
+        description=str(
+            _(
+                "The business services and departments the incident's configuration items "
+                "affect, through the CMDB relationships (IT staff only). Empty lists when the "
+                "incident names no item."
+            )
+        ),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def impact(self, request: Request, pk: Any = None) -> Response:
+        incident = self.get_object()
+        # Requesters follow their incidents on the portal; the CMDB is IT's.
+        if not request.user.has_perm("incidents.work_incident"):
+            raise PermissionDenied(_("Only IT staff see the impact of an incident."))
+        found = incident_impact(incident)
+        if found is None:
+            return Response(
+                {"services": [], "departments": [], "whole_hospital": False, "truncated": False}
+            )
+        return Response(
+            {
+                "services": [{"id": s.pk, "code": s.code, "name": s.name} for s in found.services],
+                "departments": [{"id": d.pk, "name": d.name} for d in found.departments],
+                "whole_hospital": found.whole_hospital,
+                "truncated": found.truncated,
+            }
+        )

@@ -11,13 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from itsm.accounts.choices import Role
 from itsm.accounts.models import User
+from itsm.cmdb.services import impact_of
 from itsm.core.choices import CommentVisibility, TicketPriority
 from itsm.core.exceptions import ConflictError, StaleVersion
 from itsm.core.models import AuditEntry, Comment
@@ -516,3 +517,129 @@ def incident_timeline(incident: Incident, *, viewer: Any) -> list[TimelineEntry]
     # the order it was written (ids): as the two ordered lists merged by a stable sort.
     entries.sort(key=lambda row: row[:3])
     return [row[3] for row in entries]
+
+
+# --------------------------------------------------------------------------------------
+# Impact of an incident and open incidents near a configuration item (CMDB)
+#
+# Only incidents: there is no change management yet, so the open changes on an item and on
+# what it depends on cannot be shown; they will join these functions when changes exist.
+
+# How many services and departments the incident page names before "and N more": a storage
+# array can reach half the hospital, and a list of forty departments helps no one.
+IMPACT_SHOWN = 20
+# How many open incidents the console shows near an item (the most urgent first).
+NEAR_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class IncidentImpact:
+    """What the failures of an incident's configuration items affect: the union of
+    `impact_of` over them. The lists are whole (the API gives them all); `shown_*` and
+    `more_*` are what a page names."""
+
+    services: list[Any]
+    departments: list[Any]
+    whole_hospital: bool
+    truncated: bool
+
+    @property
+    def shown_services(self) -> list[Any]:
+        return self.services[:IMPACT_SHOWN]
+
+    @property
+    def more_services(self) -> int:
+        return max(0, len(self.services) - IMPACT_SHOWN)
+
+    @property
+    def shown_departments(self) -> list[Any]:
+        return self.departments[:IMPACT_SHOWN]
+
+    @property
+    def more_departments(self) -> int:
+        return max(0, len(self.departments) - IMPACT_SHOWN)
+
+
+def incident_impact(incident: Incident, items: list[Any] | None = None) -> IncidentImpact | None:
+    """The business services and departments the incident's configuration items affect,
+    and whether a service serving the whole hospital is among them; None when the
+    incident names no item. One `impact_of` per item: an incident names few items, and
+    each analysis costs queries by the depth of the graph, not by its size. `items`: the
+    incident's items if already read with their department (the incident page reads them
+    with its links), else one query reads them. A caller that knows the incident has no
+    item should not call it at all."""
+    if items is None:
+        items = list(
+            incident.configuration_items.only("id", "code", "name", "department_id").order_by(
+                "code"
+            )
+        )
+    if not items:
+        return None
+    services: dict[int, Any] = {}
+    departments: dict[int, Any] = {}
+    whole_hospital = truncated = False
+    for item in items:
+        impact = impact_of(item)
+        services.update((service.pk, service) for service in impact.services)
+        departments.update((department.pk, department) for department in impact.departments)
+        whole_hospital = whole_hospital or impact.whole_hospital
+        truncated = truncated or impact.truncated
+    return IncidentImpact(
+        services=sorted(services.values(), key=lambda service: service.code),
+        departments=sorted(departments.values(), key=lambda department: department.name),
+        whole_hospital=whole_hospital,
+        truncated=truncated,
+    )
+
+
+@dataclass(frozen=True)
+class NearIncident:
+    """An open incident on a configuration item or on something the item depends on:
+    `on` is the item it was logged on (code and name), `direct` whether it is the item
+    itself."""
+
+    incident: Incident
+    on: Any
+    direct: bool
+
+
+def open_incidents_near(
+    ci: Any, *, viewer: Any, exclude: Incident | None = None, limit: int = NEAR_SHOWN
+) -> tuple[list[NearIncident], bool]:
+    """Open incidents the viewer may see on `ci` or on any item it depends on (downwards,
+    `impact_of(ci).depends_on`): when the PACS application fails, an open incident on its
+    storage array is likely the same fault, to link rather than log again. The most urgent
+    first, at most `limit`, and whether there are more. One query for the incidents (each
+    with the first of these items it names); the item walk costs `impact_of`'s."""
+    items: dict[int, Any] = {ci.pk: ci}
+    items.update((reached.ci.id, reached.ci) for reached in impact_of(ci).depends_on)
+    through: Any = Incident.configuration_items.through
+    on_items = through.objects.filter(
+        incident_id=OuterRef("pk"), configurationitem_id__in=list(items)
+    )
+    incidents = (
+        Incident.objects.visible_to(viewer)
+        .open()
+        .filter(Exists(on_items))
+        .annotate(
+            # The item itself before what it depends on, so `direct` says the most.
+            on_id=Subquery(
+                on_items.annotate(
+                    mine=Case(When(configurationitem_id=ci.pk, then=Value(0)), default=Value(1))
+                )
+                .order_by("mine", "configurationitem_id")
+                .values("configurationitem_id")[:1]
+            )
+        )
+        .only("id", "number", "title", "status", "priority", "reported_at")
+        .order_by("priority", "reported_at", "pk")
+    )
+    if exclude is not None and exclude.pk is not None:
+        incidents = incidents.exclude(pk=exclude.pk)
+    found: list[Any] = list(incidents[: limit + 1])
+    near = [
+        NearIncident(incident=incident, on=items[incident.on_id], direct=incident.on_id == ci.pk)
+        for incident in found[:limit]
+    ]
+    return near, len(found) > limit

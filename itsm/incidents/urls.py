@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from itsm.incidents import views
+from itsm.incidents.views.console import CiIncidentsView
 
 app_name = "incidents"
 urlpatterns: list[URLPattern] = [
@@ -18,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/link/", views.IncidentLinkView.as_view(), name="incident_link"),
     path("<int:pk>/parent/", views.IncidentParentView.as_view(), name="incident_parent"),
     path("requesters/", views.RequesterLookupView.as_view(), name="requester_lookup"),
+    path("ci-incidents/", CiIncidentsView.as_view(), name="ci_incidents"),
     path("priority/", views.PriorityPreviewView.as_view(), name="priority_preview"),
     path("group-members/", views.GroupMembersView.as_view(), name="group_members"),
 ]

@@ -14,12 +14,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import User
+from itsm.cmdb.models import ConfigurationItem
 from itsm.core.choices import TicketImpact, TicketUrgency
 from itsm.core.services import compute_priority
 from itsm.core.views import ItsmView, ObjectEditView, parse_version
 from itsm.incidents.forms import IncidentForm, now_local_input
 from itsm.incidents.models import Incident
-from itsm.incidents.services import log_incident, update_incident
+from itsm.incidents.services import (
+    NEAR_SHOWN,
+    NearIncident,
+    log_incident,
+    open_incidents_near,
+    update_incident,
+)
 from itsm.incidents.views.page import DETAIL_RELATIONS
 from itsm.incidents.views.transitions import group_by_tier
 from itsm.incidents.workflow import is_routed_to_actor
@@ -206,3 +213,41 @@ class PriorityPreviewView(ItsmView):
         if impact not in TicketImpact.values or urgency not in TicketUrgency.values:
             return self.render({"priority": None}, status=400)
         return self.render({"priority": compute_priority(impact, urgency)})
+
+
+class CiIncidentsView(ItsmView):
+    """The console's warning under the configuration items: the open incidents on the
+    chosen items and on what they depend on, so that the agent links the call to the
+    incident already logged instead of logging the same fault again. Incidents only:
+    there is no change management yet, so open changes cannot be shown."""
+
+    permission = "incidents.log_incident_for_others"
+    template_name = "incidents/_ci_incidents.html"
+    # Items looked at: an agent picks one or two; each costs an impact walk.
+    max_items: ClassVar[int] = 3
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        ids = [int(v) for v in request.GET.getlist("configuration_items") if v.isdigit()]
+        items = list(
+            ConfigurationItem.objects.filter(pk__in=ids[: self.max_items]).only(
+                "id", "code", "name", "department_id"
+            )
+        )
+        rows: dict[int, NearIncident] = {}
+        more = False
+        for item in items:
+            near, more_here = open_incidents_near(item, viewer=request.user)
+            more = more or more_here
+            for row in near:
+                rows.setdefault(row.incident.pk, row)
+        ordered = sorted(
+            rows.values(),
+            key=lambda row: (row.incident.priority, row.incident.reported_at, row.incident.pk),
+        )
+        return self.render(
+            {
+                "near": ordered[:NEAR_SHOWN],
+                "more": more or len(ordered) > NEAR_SHOWN,
+                "items": items,
+            }
+        )

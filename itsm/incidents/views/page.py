@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext
@@ -35,6 +36,7 @@ from itsm.incidents.models import Incident
 from itsm.incidents.services import (
     comment_on_incident,
     incident_clocks,
+    incident_impact,
     incident_timeline,
     link_incidents,
     set_major_incident,
@@ -158,14 +160,18 @@ LINK_FIELDS = ("id", "number", "title", "status")
 CI_FIELDS = ("id", "code", "name")
 
 
-def _link_rows(queryset: models.QuerySet[Any], link: str, *fields: str) -> models.QuerySet[Any]:
+def _link_rows(queryset: models.QuerySet[Any], link: str, *fields: Any) -> models.QuerySet[Any]:
     """(link, id, three columns) of each record: the parts of one UNION ALL. Every column
-    is an annotation, so that all parts list them in the same order."""
+    is an annotation, so that all parts list them in the same order. A field is a name,
+    an expression, or "" for an empty column."""
     columns: dict[str, Any] = {"link": models.Value(link, output_field=models.CharField())}
     for index, name in enumerate(fields):
-        columns["c%d" % index] = (
-            models.F(name) if name else models.Value("", output_field=models.CharField())
-        )
+        if not isinstance(name, str):
+            columns["c%d" % index] = name
+        elif name:
+            columns["c%d" % index] = models.F(name)
+        else:
+            columns["c%d" % index] = models.Value("", output_field=models.CharField())
     rows: models.QuerySet[Any] = queryset.order_by().annotate(**columns).values_list(*columns)
     return rows
 
@@ -179,7 +185,14 @@ def linked_incidents(incident: Incident) -> dict[str, list[Any]]:
     parts = [
         _link_rows(incident.children.all(), "child", *LINK_FIELDS),
         _link_rows(incident.related.all(), "related", *LINK_FIELDS),
-        _link_rows(incident.configuration_items.all(), "ci", *CI_FIELDS, ""),
+        # The item's department as text in the column of the incidents' status: the
+        # impact card needs it, and so reads no item again.
+        _link_rows(
+            incident.configuration_items.all(),
+            "ci",
+            *CI_FIELDS,
+            Cast("department_id", output_field=models.CharField()),
+        ),
     ]
     found: dict[str, list[Any]] = {
         "children": [],
@@ -189,7 +202,10 @@ def linked_incidents(incident: Incident) -> dict[str, list[Any]]:
     rows: Any = parts[0].union(*parts[1:], all=True)
     for link, *values in rows:
         if link == "ci":
-            item = ConfigurationItem.from_db(db, list(CI_FIELDS), values[:3])
+            department = int(values[3]) if values[3] not in (None, "") else None
+            item = ConfigurationItem.from_db(
+                db, [*CI_FIELDS, "department_id"], [*values[:3], department]
+            )
             found["configuration_items"].append(item)
         else:
             other = Incident.from_db(db, list(LINK_FIELDS), values)
@@ -223,6 +239,7 @@ def incident_page_context(
     ]
     for hop in routing:
         known += [hop.from_group, hop.group, hop.assignee, hop.actor]
+    links = linked_incidents(incident)
     base: dict[str, Any] = {
         "object": incident,
         "incident": incident,
@@ -231,7 +248,14 @@ def incident_page_context(
         "timeline": timeline_items(incident, user, known=known),
         "routing": routing,
         "clocks": incident_clocks(incident, viewer=user),
-        **linked_incidents(incident),
+        **links,
+        # The impact card walks the CMDB: only when the incident names an item (most do
+        # not), so that the common page pays nothing for it.
+        "impact": (
+            incident_impact(incident, links["configuration_items"])
+            if links["configuration_items"]
+            else None
+        ),
         "can_edit": editable
         and user.has_perm("incidents.change_incident")
         and not is_routed_to_actor(incident, user),
