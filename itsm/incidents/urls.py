@@ -2,6 +2,7 @@ from django.urls import URLPattern, path
 
 from itsm.incidents import views
 from itsm.incidents.views.console import CiIncidentsView
+from itsm.incidents.views.page import IncidentImpactView
 
 app_name = "incidents"
 urlpatterns: list[URLPattern] = [
@@ -17,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/comment/", views.IncidentCommentView.as_view(), name="incident_comment"),
     path("<int:pk>/major/", views.IncidentMajorView.as_view(), name="incident_major"),
     path("<int:pk>/link/", views.IncidentLinkView.as_view(), name="incident_link"),
+    path("<int:pk>/impact/", IncidentImpactView.as_view(), name="incident_impact"),
     path("<int:pk>/parent/", views.IncidentParentView.as_view(), name="incident_parent"),
     path("requesters/", views.RequesterLookupView.as_view(), name="requester_lookup"),
     path("ci-incidents/", CiIncidentsView.as_view(), name="ci_incidents"),

@@ -249,13 +249,9 @@ def incident_page_context(
         "routing": routing,
         "clocks": incident_clocks(incident, viewer=user),
         **links,
-        # The impact card walks the CMDB: only when the incident names an item (most do
-        # not), so that the common page pays nothing for it.
-        "impact": (
-            incident_impact(incident, links["configuration_items"])
-            if links["configuration_items"]
-            else None
-        ),
+        # The impact card walks the CMDB: loaded after the page (HTMX), and only when the
+        # incident names an item, so that the page itself pays nothing for it.
+        "has_impact": bool(links["configuration_items"]),
         "can_edit": editable
         and user.has_perm("incidents.change_incident")
         and not is_routed_to_actor(incident, user),
@@ -288,6 +284,22 @@ class IncidentDetailView(ObjectDetailView):
             # Requesters follow their incidents on the portal, which shows public replies.
             return redirect("portal:incident_detail", pk=incident.pk)
         return self.render(incident_page_context(request, incident))
+
+
+class IncidentImpactView(ObjectDetailView):
+    """The incident page's impact card, loaded after the page: what its configuration
+    items take down (services and departments), from the CMDB's impact analysis."""
+
+    model = Incident
+    permission = "incidents.work_incident"
+    template_name = "incidents/_impact.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        incident = self.get_object()
+        self.check_permission()
+        items = list(incident.configuration_items.only("id", "code", "name", "department_id"))
+        impact = incident_impact(incident, items) if items else None
+        return self.render({"incident": incident, "impact": impact})
 
 
 class IncidentPagePostView(ObjectMixin):
