@@ -19,25 +19,6 @@ class UserBackendTests(BaseTestCase):
             assert user is not None
             self.assertEqual(user.department, self.emergency)
 
-    def test_the_bell_s_unread_count_comes_with_the_user(self) -> None:
-        from itsm.core.context_processors import UnreadNotifications
-        from itsm.core.services import notify
-
-        notify([self.nurse], self.printer, "一")
-        notify([self.nurse], self.printer, "二")
-        user = UserBackend().get_user(self.nurse.pk)
-        with self.assertNumQueries(0):
-            self.assertEqual(UnreadNotifications(user).count, 2)
-        other = UserBackend().get_user(self.doctor.pk)
-        self.assertEqual(UnreadNotifications(other).count, 0)
-
-    def test_pages_do_not_count_the_notifications_again(self) -> None:
-        self.login(self.nurse)
-        with CaptureQueriesContext(connection) as queries:
-            self.client.get(reverse("portal:home"))
-        alone = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT")]
-        self.assertEqual([sql for sql in alone if "core_notification" in sql], [])
-
     def test_a_user_without_department_is_found_too(self) -> None:
         user = UserBackend().get_user(self.vendor.pk)
         assert user is not None
