@@ -1,5 +1,6 @@
 """`itsm serve`: the production web server (gunicorn), serving static files itself."""
 
+import gc
 from argparse import ArgumentParser
 from typing import Any
 
@@ -7,6 +8,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
+
+
+def _settle_memory(worker: Any) -> None:
+    """Once a worker has loaded the application: move everything loaded so far (Django,
+    the product's modules) out of the garbage collector's sight, and collect the young
+    generation less often. Requests allocate many short-lived objects; without this each
+    full collection walks the whole application again, which shows as p95 spikes."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -43,5 +54,6 @@ class Command(BaseCommand):
                 "worker_class": "gthread",
                 "accesslog": "-",
                 "timeout": 60,
+                "post_worker_init": _settle_memory,
             }
         ).run()
