@@ -67,27 +67,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def meta() -> dict[str, str]:
-    from django.db import connection
+    from bench.generate import read_meta
 
-    if META_TABLE not in connection.introspection.table_names():
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT key, value FROM %s" % META_TABLE)
-        return dict(cursor.fetchall())
+    return read_meta(META_TABLE) or {}
 
 
 def write_meta(values: dict[str, str]) -> None:
-    from django.db import connection
+    from bench import generate
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS %s (key TEXT PRIMARY KEY, value TEXT)" % META_TABLE
-        )
-        cursor.execute("DELETE FROM %s" % META_TABLE)
-        for key, value in values.items():
-            cursor.execute(
-                "INSERT INTO %s (key, value) VALUES (%%s, %%s)" % META_TABLE, [key, value]
-            )
+    generate.write_meta(values, META_TABLE)
 
 
 def plan(n_cis: int, rng: random.Random) -> tuple[list[tuple[str, str]], dict[str, list[int]]]:

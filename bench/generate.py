@@ -64,26 +64,25 @@ Say = Callable[[str], None]
 # The bench_meta marker
 
 
-def read_meta() -> dict[str, str] | None:
-    """What was generated into this database, or None if it is not a bench database."""
-    if META_TABLE not in connection.introspection.table_names():
+def read_meta(table: str = META_TABLE) -> dict[str, str] | None:
+    """What was generated into this database, or None if it is not a bench database. The
+    other benches (SLA sweep, CMDB impact) keep their marker in a table of their own."""
+    if table not in connection.introspection.table_names():
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT key, value FROM %s" % META_TABLE)
+        cursor.execute("SELECT key, value FROM %s" % table)
         return dict(cursor.fetchall())
 
 
-def write_meta(values: dict[str, str]) -> None:
+def write_meta(values: dict[str, str], table: str = META_TABLE) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS %s (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)"
-            % META_TABLE
+            % table
         )
-        cursor.execute("DELETE FROM %s" % META_TABLE)
+        cursor.execute("DELETE FROM %s" % table)
         for key, value in values.items():
-            cursor.execute(
-                "INSERT INTO %s (key, value) VALUES (%%s, %%s)" % META_TABLE, [key, value]
-            )
+            cursor.execute("INSERT INTO %s (key, value) VALUES (%%s, %%s)" % table, [key, value])
 
 
 def holds_other_data() -> bool:

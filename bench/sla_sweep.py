@@ -47,27 +47,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def meta() -> dict[str, str]:
-    from django.db import connection
+    from bench.generate import read_meta
 
-    if META_TABLE not in connection.introspection.table_names():
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT key, value FROM %s" % META_TABLE)
-        return dict(cursor.fetchall())
+    return read_meta(META_TABLE) or {}
 
 
 def write_meta(values: dict[str, str]) -> None:
-    from django.db import connection
+    from bench import generate
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS %s (key TEXT PRIMARY KEY, value TEXT)" % META_TABLE
-        )
-        cursor.execute("DELETE FROM %s" % META_TABLE)
-        for key, value in values.items():
-            cursor.execute(
-                "INSERT INTO %s (key, value) VALUES (%%s, %%s)" % META_TABLE, [key, value]
-            )
+    generate.write_meta(values, META_TABLE)
 
 
 def generate(n: int, seed: int, now: datetime) -> None:
@@ -125,6 +113,7 @@ def generate(n: int, seed: int, now: datetime) -> None:
                 group_id, members = rng.choice(front)
                 requester, department = rng.choice(organisation.requesters)
                 pending = rng.random() < 0.1
+                responded = reported + timedelta(minutes=rng.uniform(1, 30))
                 incident = Incident(
                     pk=pk,
                     number="INC%07d" % pk,
@@ -142,7 +131,7 @@ def generate(n: int, seed: int, now: datetime) -> None:
                     reported_at=reported,
                     created_at=reported,
                     updated_at=reported,
-                    responded_at=reported + timedelta(minutes=rng.uniform(1, 30)),
+                    responded_at=responded,
                 )
                 incident.assignment_group = groups_by_pk[group_id]
                 mine: list[Clock] = []
@@ -159,9 +148,9 @@ def generate(n: int, seed: int, now: datetime) -> None:
                 for clock in mine:
                     clock.content_type = content_type
                     if clock.metric == ClockMetric.RESPONSE:
-                        _stop(clock, incident.responded_at, ClockStopReason.RESPONDED)
+                        _stop(clock, responded, ClockStopReason.RESPONDED)
                     elif pending:
-                        _pause(clock, reported + (incident.responded_at - reported) * 2)
+                        _pause(clock, reported + (responded - reported) * 2)
                     else:
                         # As if the worker had been sweeping all along: what was due is done.
                         fired = {r.pk for r in _rules(clock) if _rule_instant(clock, r) <= now}
