@@ -240,7 +240,7 @@ def generate(n_cis: int, n_relationships: int, seed: int) -> None:
     started = time.monotonic()
     relationships = edges(ids, n_relationships, rng)
     classes = {pk: ci_class for pk, (_, ci_class) in enumerate(items, start=1)}
-    assert all(is_allowed(t, classes[s], classes[d]) for s, d, t in relationships)
+    assert all(is_allowed(t, (classes[s],), (classes[d],)) for s, d, t in relationships)
     with transaction.atomic():
         for first in range(0, len(relationships), BATCH):
             Relationship.objects.bulk_create(

@@ -15,6 +15,9 @@ class ServiceStatus(models.TextChoices):
 
 
 class ConfigurationItemClass(models.TextChoices):
+    """The codes of the built-in classes (`CIClass` rows seeded by migration), which the
+    relationship rules and the demo name."""
+
     BUSINESS_SERVICE = "business_service", _("Business service")
     APPLICATION = "application", _("Application")
     DATABASE = "database", _("Database")
@@ -25,6 +28,8 @@ class ConfigurationItemClass(models.TextChoices):
     PRINTER = "printer", _("Printer")
     KIOSK = "kiosk", _("Self-service kiosk")
     MEDICAL_DEVICE_INTERFACE = "medical_device_interface", _("Medical device interface")
+    SOFTWARE_LICENCE = "software_licence", _("Software licence")
+    LOCATION = "location", _("Location")
 
 
 class ConfigurationItemStatus(models.TextChoices):
@@ -44,3 +49,12 @@ class RelationshipType(models.TextChoices):
     CONNECTED_TO = "connected_to", _("connected to")
     BACKED_UP_BY = "backed_up_by", _("backed up by")
     USES = "uses", _("uses")
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    REFERENCE = "reference", _("Reference to an item")
+    IP = "ip", _("IP address")

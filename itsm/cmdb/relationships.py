@@ -1,9 +1,12 @@
-"""The rules of the relationship types, in one table keyed by class codes (the values of
-`ConfigurationItemClass`), so they can move to data when classes become records.
+"""The rules of the relationship types, in one table keyed by the built-in class codes
+(`ConfigurationItemClass`). A subclass (built-in or an administrator's) joins whatever an
+ancestor may join: the rules are checked against each end's lineage.
 
 "A <type> B" means B's failure affects A: the source relies on the target."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from itsm.cmdb.choices import ConfigurationItemClass as C
 from itsm.cmdb.choices import RelationshipType as T
@@ -38,7 +41,9 @@ ALLOWED: dict[str, frozenset[tuple[str, str]]] = {
     T.USES: _pairs(
         {C.APPLICATION, C.DATABASE, C.SERVER, *_ENDPOINTS},
         {C.APPLICATION, C.DATABASE, C.STORAGE, C.PRINTER, C.MEDICAL_DEVICE_INTERFACE},
-    ),
+    )
+    # Licences: what runs under one.
+    | _pairs({C.APPLICATION, C.DATABASE, C.SERVER, C.WORKSTATION}, {C.SOFTWARE_LICENCE}),
 }
 
 # Types that must not loop, grouped in families: a new edge is refused when a path of
@@ -53,8 +58,13 @@ ACYCLIC_FAMILIES: dict[str, str] = {
 }
 
 
-def is_allowed(relationship_type: str, source_class: str, target_class: str) -> bool:
-    return (source_class, target_class) in ALLOWED.get(relationship_type, frozenset())
+def is_allowed(
+    relationship_type: str, source_lineage: Sequence[str], target_lineage: Sequence[str]
+) -> bool:
+    """Whether the type may join items of these classes; each end given as its class and
+    ancestors (`ClassTree.lineage`), a built-in class alone as a 1-tuple."""
+    pairs = ALLOWED.get(relationship_type, frozenset())
+    return any((s, t) in pairs for s in source_lineage for t in target_lineage)
 
 
 def family_types(relationship_type: str) -> frozenset[str]:

@@ -1,5 +1,6 @@
-"""Configuration management verbs: relating configuration items under the type rules, and
-the impact analysis that walks those relationships."""
+"""Configuration management verbs: recording and editing configuration items under their
+class's attribute schema, relating them under the type rules, and the impact analysis
+that walks those relationships."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Department
-from itsm.cmdb.choices import RelationshipType
-from itsm.cmdb.models import ConfigurationItem, Relationship, Service
+from itsm.cmdb.attributes import ClassTree, clean_attributes, schema
+from itsm.cmdb.choices import ConfigurationItemClass, RelationshipType
+from itsm.cmdb.models import ConfigurationItem, FormerRelationship, Relationship, Service
 from itsm.cmdb.relationships import family_types, is_allowed
-from itsm.core.services import write_audit
+from itsm.core.exceptions import StaleVersion
+from itsm.core.services import diff, write_audit
 
 CHANGE_PERMISSION = "cmdb.change_configurationitem"
 # Deep enough for service → application → database → server → host → array → network and
@@ -33,6 +37,169 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 def _check_permission(actor: Any) -> None:
     if not actor.has_perm(CHANGE_PERMISSION):
         raise PermissionDenied(_("You may not change configuration items."))
+
+
+# Fields of an item a form, the API or an import may set (besides `attributes`, `services`).
+EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "ci_class",
+    "status",
+    "criticality",
+    "location",
+    "position",
+    "department",
+    "owner_group",
+    "vendor",
+    "contract",
+    "serial_number",
+    "asset_tag",
+    "ip_address",
+    "purchased_on",
+    "warranty_ends_on",
+)
+
+
+def check_item(
+    item: ConfigurationItem,
+    attributes: dict[str, Any] | None,
+    *,
+    tree: ClassTree,
+    definitions: list[Any] | None = None,
+    resolve: Any = None,
+    unique: bool = True,
+) -> None:
+    """Validate an item before it is written — its fields (`full_clean`: lengths, choices,
+    a duplicate code or asset tag), its attributes against its class's schema (stored
+    converted on `item.attributes`), and the rules between fields: the location is a
+    location item and not inside the item itself, the contract is the vendor's. Raises one
+    ValidationError with every message, per field."""
+    errors: dict[str, list[str]] = {}
+    exclude = ["attributes"] if unique else ["attributes", "code", "asset_tag"]
+    try:
+        item.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if unique and item.asset_tag:
+        taken = ConfigurationItem.objects.filter(asset_tag=item.asset_tag).exclude(pk=item.pk)
+        if taken.exists():
+            errors["asset_tag"] = [str(_("Another item has this asset tag."))]
+    if item.ci_class_id and item.ci_class_id in tree.classes:
+        try:
+            item.attributes = clean_attributes(
+                definitions if definitions is not None else schema(item.ci_class_id, tree),
+                attributes if attributes is not None else item.attributes,
+                tree=tree,
+                resolve=resolve,
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif "ci_class" not in errors:
+        errors["ci_class"] = [str(_("Unknown class."))]
+    if item.location_id is not None:
+        errors.update(_location_errors(item, tree))
+    if item.contract is not None and item.vendor_id is not None:
+        if item.contract.vendor_id != item.vendor_id:
+            errors["contract"] = [str(_("The contract is with another vendor."))]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _location_errors(item: ConfigurationItem, tree: ClassTree) -> dict[str, list[str]]:
+    location = item.location
+    if location is None:
+        return {}
+    if not tree.is_a(location.ci_class_id, ConfigurationItemClass.LOCATION):
+        return {
+            "location": [
+                str(_("A location must be a location item (campus, building, floor or room)."))
+            ]
+        }
+    seen = {location.pk}
+    here = location
+    while here.location_id is not None and item.pk is not None:
+        if here.location_id == item.pk or here.location_id in seen:
+            return {"location": [str(_("A location cannot be inside itself."))]}
+        seen.add(here.location_id)
+        here = ConfigurationItem.objects.only("pk", "location_id").get(pk=here.location_id)
+    if item.pk is not None and location.pk == item.pk:
+        return {"location": [str(_("A location cannot be inside itself."))]}
+    return {}
+
+
+@transaction.atomic
+def create_ci(
+    *,
+    actor: Any,
+    fields: dict[str, Any],
+    attributes: dict[str, Any] | None = None,
+    services: Iterable[Service] | None = None,
+    change_number: str = "",
+) -> ConfigurationItem:
+    """Record a configuration item. `fields` are model fields by name (objects for
+    relations; `ci_class` may be a code); `change_number`: the RFC it was made under."""
+    _check_permission(actor)
+    item = ConfigurationItem()
+    _assign(item, fields)
+    check_item(item, attributes, tree=ClassTree.load())
+    item.save(force_insert=True)
+    if services is not None:
+        item.services.set(services)
+    after = item.field_snapshot()
+    changes = diff({}, {k: v for k, v in after.items() if v not in (None, "")})
+    if services:
+        changes["services"] = [[], sorted(s.pk for s in services)]
+    write_audit(item, actor=actor, action="create", changes=changes, note=change_number)
+    return item
+
+
+@transaction.atomic
+def update_ci(
+    item: ConfigurationItem,
+    *,
+    actor: Any,
+    version: int,
+    fields: dict[str, Any],
+    attributes: dict[str, Any] | None = None,
+    services: Iterable[Service] | None = None,
+    change_number: str = "",
+) -> ConfigurationItem:
+    """Edit an item, if nobody changed it since `version` was read (409 otherwise).
+    `attributes`, when given, replaces the item's attributes whole; fields not named keep
+    their values. Every changed field and attribute is audited old → new, with the RFC
+    (`change_number`) it was made under."""
+    _check_permission(actor)
+    locked = ConfigurationItem.objects.select_for_update().get(pk=item.pk)
+    if locked.version != version:
+        raise StaleVersion()
+    before = locked.field_snapshot()
+    _assign(locked, fields)
+    check_item(locked, attributes, tree=ClassTree.load())
+    # Attributes removed count as changed to None.
+    changed = diff(before, {**dict.fromkeys(before), **locked.field_snapshot()})
+    old_services = sorted(locked.services.values_list("pk", flat=True))
+    if services is not None and sorted(s.pk for s in services) != old_services:
+        locked.services.set(services)
+        changed["services"] = [old_services, sorted(s.pk for s in services)]
+    if not changed:
+        return locked
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save()
+    write_audit(locked, actor=actor, action="update", changes=changed, note=change_number)
+    return locked
+
+
+def _assign(item: ConfigurationItem, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise ValidationError({name: _("This field cannot be set.")})
+        if name == "ci_class":
+            item.ci_class_id = value.code if hasattr(value, "code") else str(value or "")
+        elif name in ("position", "serial_number", "asset_tag") and value is None:
+            setattr(item, name, "")
+        else:
+            setattr(item, name, value)
 
 
 def _reaches(start: int, goal: int, types: frozenset[str]) -> bool:
@@ -69,14 +236,15 @@ def check_relationship(
         raise ValidationError({"type": _("Unknown relationship type.")})
     if source.pk == target.pk:
         raise ValidationError({"target": _("A configuration item cannot be related to itself.")})
-    if not is_allowed(type, source.ci_class, target.ci_class):
+    tree = ClassTree.load()
+    if not is_allowed(type, tree.lineage(source.ci_class_id), tree.lineage(target.ci_class_id)):
         raise ValidationError(
             {
                 "type": _("A relationship “%(type)s” cannot go from a %(source)s to a %(target)s.")
                 % {
-                    "source": source.get_ci_class_display(),
+                    "source": tree.classes[source.ci_class_id].label,
                     "type": RelationshipType(type).label,
-                    "target": target.get_ci_class_display(),
+                    "target": tree.classes[target.ci_class_id].label,
                 }
             }
         )
@@ -104,37 +272,50 @@ def relate_cis(
     *,
     actor: Any,
     note: str = "",
+    change_number: str = "",
 ) -> Relationship:
     """Record that `source` relies on `target` ("source <type> target": the target's
     failure affects the source), if the rules allow it (`check_relationship`). Audited on
-    the source."""
+    both items, with the RFC (`change_number`) it was made under."""
     _check_permission(actor)
     check_relationship(source, target, type)
     relationship = Relationship.objects.create(source=source, target=target, type=type, note=note)
-    write_audit(
-        source,
-        actor=actor,
-        action="relate",
-        changes={"relationship": [None, "%s %s" % (type, target.code)]},
-        note="%s %s" % (type, target.code),
-    )
+    _audit_relationship(relationship, "relate", actor=actor, change_number=change_number)
     return relationship
 
 
 @transaction.atomic
-def unrelate_cis(relationship: Relationship, *, actor: Any) -> None:
-    """Remove a relationship; audited on its source with the other item's code."""
+def unrelate_cis(relationship: Relationship, *, actor: Any, change_number: str = "") -> None:
+    """Remove a relationship. It is kept as a `FormerRelationship` (for the CMDB as of a
+    past date) and audited on both items."""
     _check_permission(actor)
-    source = relationship.source
-    described = "%s %s" % (relationship.type, relationship.target.code)
-    relationship.delete()
-    write_audit(
-        source,
-        actor=actor,
-        action="unrelate",
-        changes={"relationship": [described, None]},
-        note=described,
+    FormerRelationship.objects.create(
+        source_id=relationship.source_id,
+        target_id=relationship.target_id,
+        type=relationship.type,
+        note=relationship.note,
+        created_at=relationship.created_at,
+        ended_at=timezone.now(),
     )
+    _audit_relationship(relationship, "unrelate", actor=actor, change_number=change_number)
+    relationship.delete()
+
+
+def _audit_relationship(
+    relationship: Relationship, action: str, *, actor: Any, change_number: str
+) -> None:
+    """One entry on each end: "SRV-01 runs_on SRV-VMH-01" as the new value (relate) or
+    the old one (unrelate)."""
+    described = relationship.describe()
+    value = [None, described] if action == "relate" else [described, None]
+    for item in (relationship.source, relationship.target):
+        write_audit(
+            item,
+            actor=actor,
+            action=action,
+            changes={"relationship": value},
+            note=change_number,
+        )
 
 
 class ItemRow(NamedTuple):

@@ -12,15 +12,16 @@ from typing import Any, ClassVar
 import segno
 from django import forms
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import Department
-from itsm.cmdb.choices import ConfigurationItemClass, ConfigurationItemStatus
-from itsm.cmdb.models import ConfigurationItem
+from itsm.cmdb.attributes import ClassTree
+from itsm.cmdb.choices import ConfigurationItemStatus
+from itsm.cmdb.models import PLACE_DEPTH, CIClass, ConfigurationItem
 from itsm.core.views import ItsmView
 
 # 3 columns × 8 rows fit the common A4 sticker sheets (63.5 × 33.9 mm labels).
@@ -59,9 +60,11 @@ class LabelFilterForm(forms.Form):
         label=_("Department"), queryset=Department.objects.order_by("name"), required=False
     )
     location = forms.CharField(label=_("Location contains"), max_length=200, required=False)
-    ci_class = forms.ChoiceField(
+    ci_class = forms.ModelChoiceField(
         label=_("Class"),
-        choices=[("", _("All classes")), *ConfigurationItemClass.choices],
+        queryset=CIClass.objects.all(),
+        to_field_name="code",
+        empty_label=_("All classes"),
         required=False,
     )
     include_retired = forms.BooleanField(label=_("Include retired items"), required=False)
@@ -71,12 +74,22 @@ class LabelFilterForm(forms.Form):
         if data.get("department"):
             queryset = queryset.filter(department=data["department"])
         if data.get("location"):
-            queryset = queryset.filter(location__icontains=data["location"])
+            queryset = queryset.filter(place_contains(data["location"]))
         if data.get("ci_class"):
-            queryset = queryset.filter(ci_class=data["ci_class"])
+            queryset = queryset.filter(
+                ci_class__code__in=ClassTree.load().descendants(data["ci_class"].code)
+            )
         if not data.get("include_retired"):
             queryset = queryset.exclude(status=ConfigurationItemStatus.RETIRED)
         return queryset
+
+
+def place_contains(text: str) -> Q:
+    """Items whose position or one of whose locations (up to the campus) names `text`."""
+    condition = Q(position__icontains=text)
+    for depth in range(1, PLACE_DEPTH + 1):
+        condition |= Q(**{"__".join(["location"] * depth) + "__name__icontains": text})
+    return condition
 
 
 def requested_codes(query: QueryDict) -> list[str]:
@@ -110,7 +123,9 @@ class LabelSheetView(ItsmView):
         items: list[ConfigurationItem] = []
         status = 200
         if form.is_bound and form.is_valid():
-            queryset = form.filter(ConfigurationItem.objects.select_related("department"))
+            queryset = form.filter(
+                ConfigurationItem.objects.with_place().select_related("department")
+            )
             items = list(queryset.order_by("code")[: MAX_LABELS + 1])
         elif form.is_bound:
             status = 400
@@ -128,9 +143,9 @@ class LabelSheetView(ItsmView):
     def sheet(self, codes: list[str]) -> HttpResponse:
         found = {
             item.code: item
-            for item in ConfigurationItem.objects.select_related("department").filter(
-                code__in=codes[:MAX_LABELS]
-            )
+            for item in ConfigurationItem.objects.with_place()
+            .select_related("department")
+            .filter(code__in=codes[:MAX_LABELS])
         }
         labels = [
             Label(item, scan_url(item), qr_svg(scan_url(item)))

@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from itsm.accounts.choices import DepartmentKind, Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
+from itsm.cmdb.builtin import install as install_builtin_classes
 from itsm.cmdb.choices import ConfigurationItemClass, Criticality
-from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.cmdb.models import AttributeDefinition, CIClass, ConfigurationItem, Service
 
 PASSWORD = "Persona#2026"
 
@@ -56,6 +57,8 @@ class BaseTestCase(TestCase):
 
     @classmethod
     def setUpTestData(cls) -> None:
+        # A transactional test's flush empties the tables the migrations seeded.
+        install_builtin_classes(CIClass, AttributeDefinition)
         cls.emergency = Department.objects.create(
             name="急诊科", code="ED", kind=DepartmentKind.CLINICAL, cost_centre="C1001"
         )
@@ -104,8 +107,8 @@ class BaseTestCase(TestCase):
         cls.printer = ConfigurationItem.objects.create(
             code="PRN-ED-001",
             name="急诊分诊台条码打印机",
-            ci_class=ConfigurationItemClass.PRINTER,
-            location="门诊楼1层急诊分诊台",
+            ci_class_id=ConfigurationItemClass.PRINTER,
+            position="门诊楼1层急诊分诊台",
             department=cls.emergency,
             owner_group=cls.front_group,
         )

@@ -6,11 +6,12 @@ scan-to-report labels carry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from itsm.accounts.models import Department, SupportGroup
 from itsm.cmdb.choices import ConfigurationItemClass, Criticality
 from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.demo.locations import Places
 
 K = ConfigurationItemClass
 CRIT, HIGH, MED, LOW = Criticality.CRITICAL, Criticality.HIGH, Criticality.MEDIUM, Criticality.LOW
@@ -41,6 +42,7 @@ class Item:
     department: str  # department code
     owner: str  # support group name
     services: tuple[str, ...]  # service codes
+    attributes: dict[str, object] = field(default_factory=dict)
 
 
 def _data_centre() -> list[Item]:
@@ -741,6 +743,42 @@ def load_services(groups: dict[str, SupportGroup]) -> dict[str, Service]:
     return services
 
 
+def create_items(
+    specs: list[Item],
+    departments: dict[str, Department],
+    groups: dict[str, SupportGroup],
+    services: dict[str, Service],
+    building_codes: dict[str, str] | None = None,
+) -> int:
+    """Create the items the database does not have yet (by code), in bulk, each in the
+    location item its place text names (`Places`); returns how many."""
+    existing = set(ConfigurationItem.objects.values_list("code", flat=True))
+    new = [spec for spec in specs if spec.code not in existing]
+    places = Places(building_codes)
+    located = [places.resolve(spec.location) for spec in new]
+    created = ConfigurationItem.objects.bulk_create(
+        ConfigurationItem(
+            code=spec.code,
+            name=spec.name,
+            ci_class_id=spec.ci_class,
+            criticality=spec.criticality,
+            location=location,
+            position=position,
+            department=departments[spec.department],
+            owner_group=groups[spec.owner],
+            attributes=spec.attributes,
+        )
+        for spec, (location, position) in zip(new, located, strict=True)
+    )
+    through = ConfigurationItem.services.through
+    through.objects.bulk_create(
+        through(configurationitem_id=item.pk, service_id=services[code].pk)
+        for item, spec in zip(created, new, strict=True)
+        for code in spec.services
+    )
+    return len(created)
+
+
 def load_configuration_items(
     departments: dict[str, Department],
     groups: dict[str, SupportGroup],
@@ -749,24 +787,5 @@ def load_configuration_items(
     """Create the CIs the database does not have yet (by code), in two bulk inserts."""
     locations = {code: dept.location for code, dept in departments.items()}
     specs = _data_centre() + _network() + _endpoints(locations) + _device_interfaces()
-    existing = set(ConfigurationItem.objects.values_list("code", flat=True))
-    new = [spec for spec in specs if spec.code not in existing]
-    created = ConfigurationItem.objects.bulk_create(
-        ConfigurationItem(
-            code=spec.code,
-            name=spec.name,
-            ci_class=spec.ci_class,
-            criticality=spec.criticality,
-            location=spec.location,
-            department=departments[spec.department],
-            owner_group=groups[spec.owner],
-        )
-        for spec in new
-    )
-    through = ConfigurationItem.services.through
-    through.objects.bulk_create(
-        through(configurationitem_id=item.pk, service_id=services[code].pk)
-        for item, spec in zip(created, new, strict=True)
-        for code in spec.services
-    )
+    create_items(specs, departments, groups, services)
     return ConfigurationItem.objects.in_bulk([spec.code for spec in specs], field_name="code")

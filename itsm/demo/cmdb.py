@@ -12,13 +12,17 @@ than its target), so they cannot loop by construction; `load_cmdb` refuses other
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from itsm.accounts.models import Department, SupportGroup
+from django.utils import timezone
+
+from itsm.accounts.models import Department, SupportGroup, Vendor
+from itsm.cmdb.attributes import ClassTree
 from itsm.cmdb.choices import RelationshipType
-from itsm.cmdb.models import ConfigurationItem, Relationship, Service
+from itsm.cmdb.models import ConfigurationItem, Contract, Relationship, Service
 from itsm.cmdb.relationships import ACYCLIC_FAMILIES, is_allowed
 from itsm.demo.catalogue import (
     CLINICS,
@@ -31,7 +35,9 @@ from itsm.demo.catalogue import (
     WARDS,
     Item,
     K,
+    create_items,
 )
+from itsm.demo.locations import place_text
 
 T = RelationshipType
 DESK, NET, SYS, APPS, DBA = "桌面运维组", "网络组", "系统组", "应用组", "数据库二线"
@@ -816,7 +822,7 @@ def check_wiring(edges: Iterable[tuple[str, str, str]], rows: dict[str, Row]) ->
     not go down a layer (which is what keeps those families free of loops)."""
     for source_code, type, target_code in edges:
         source, target = rows[source_code], rows[target_code]
-        if not is_allowed(type, source.ci_class, target.ci_class):
+        if not is_allowed(type, (source.ci_class,), (target.ci_class,)):
             raise ValueError("%s %s %s: not allowed" % (source_code, type, target_code))
         family = ACYCLIC_FAMILIES.get(type)
         layer = {"dependency": _dependency_layer, "backup": _backup_layer}.get(family or "")
@@ -826,42 +832,24 @@ def check_wiring(edges: Iterable[tuple[str, str, str]], rows: dict[str, Row]) ->
             )
 
 
-def _create_items(
-    specs: list[Item],
-    departments: dict[str, Department],
-    groups: dict[str, SupportGroup],
-    services: dict[str, Service],
-) -> int:
-    existing = set(ConfigurationItem.objects.values_list("code", flat=True))
-    new = [spec for spec in specs if spec.code not in existing]
-    created = ConfigurationItem.objects.bulk_create(
-        ConfigurationItem(
-            code=spec.code,
-            name=spec.name,
-            ci_class=spec.ci_class,
-            criticality=spec.criticality,
-            location=spec.location,
-            department=departments[spec.department],
-            owner_group=groups[spec.owner],
-        )
-        for spec in new
-    )
-    through = ConfigurationItem.services.through
-    through.objects.bulk_create(
-        through(configurationitem_id=item.pk, service_id=services[code].pk)
-        for item, spec in zip(created, new, strict=True)
-        for code in spec.services
-    )
-    return len(created)
-
-
 def _rows() -> dict[str, Row]:
     rows = {
-        code: Row(pk, code, ci_class, location, department_id)
-        for pk, code, ci_class, location, department_id in ConfigurationItem.objects.values_list(
-            "pk", "code", "ci_class", "location", "department_id"
+        code: Row(pk, code, ci_class, place_text(building, floor, position), department_id)
+        for pk, code, ci_class, building, floor, position, department_id in (
+            ConfigurationItem.objects.values_list(
+                "pk",
+                "code",
+                "ci_class__code",
+                "location__location__name",
+                "location__name",
+                "position",
+                "department_id",
+            )
         )
     }
+    tree = ClassTree.load()
+    for row in rows.values():
+        row.ci_class = tree.lineage(row.ci_class)[-1]
     by_pk = {row.pk: row for row in rows.values()}
     through = ConfigurationItem.services.through
     for item_id, service_code in through.objects.values_list(
@@ -879,7 +867,8 @@ def load_cmdb(
     """Add the CIs and relationships the database does not have yet (after
     `load_configuration_items`, whose items this wires in); returns how many of each."""
     locations = {code: dept.location for code, dept in departments.items()}
-    items = _create_items(cmdb_specs(locations), departments, groups, services)
+    building_codes = {name: code for code, name, _floors, _dept in BUILDINGS}
+    items = create_items(cmdb_specs(locations), departments, groups, services, building_codes)
     rows = _rows()
     edges = list(dict.fromkeys(wiring(rows)))
     check_wiring(edges, rows)
@@ -890,4 +879,84 @@ def load_cmdb(
         if (rows[s].pk, t, rows[g].pk) not in existing
     ]
     Relationship.objects.bulk_create(new, batch_size=2000)
+    enrich(timezone.localdate())
     return items, len(new)
+
+
+_ENGINES = (("Oracle", "Oracle"), ("SQL Server", "SQL Server"), ("MySQL", "MySQL"))
+# (vendor, contract number, contract name, classes it covers)
+_CONTRACTS = (
+    ("联想集团", "WB-2025-017", "终端设备三年维保", (K.WORKSTATION, K.PRINTER, K.KIOSK)),
+    ("华为技术", "WB-2024-006", "网络设备维保", (K.NETWORK_DEVICE,)),
+    ("华为技术", "WB-2024-007", "服务器与存储维保", (K.SERVER, K.STORAGE)),
+)
+
+
+def enrich(today: dt.date) -> None:
+    """The details a hospital's CMDB carries beyond the wiring, filled where missing:
+    physical and virtual servers told apart, database engines, operating systems, IP
+    addresses, the maintenance contracts and vendors, serial numbers, asset tags,
+    purchase and warranty dates. Idempotent: items that have them are left alone."""
+    ConfigurationItem.objects.filter(ci_class__code=K.SERVER, code__in=PHYSICAL).update(
+        ci_class_id="physical_server"
+    )
+    ConfigurationItem.objects.filter(ci_class__code=K.SERVER).update(ci_class_id="virtual_server")
+    vendors = {v.name: v for v in Vendor.objects.all()}
+    contracts: dict[str, Contract] = {}
+    for vendor, number, name, classes in _CONTRACTS:
+        contract, _new = Contract.objects.get_or_create(
+            number=number,
+            defaults={
+                "name": name,
+                "vendor": vendors[vendor],
+                "starts_on": dt.date(today.year - 1, 1, 1),
+                "ends_on": dt.date(today.year + 2, 12, 31),
+            },
+        )
+        for ci_class in classes:
+            contracts[ci_class] = contract
+    tree = ClassTree.load()
+    changed = []
+    for n, item in enumerate(
+        ConfigurationItem.objects.filter(vendor__isnull=True, attributes={}).order_by("pk"), 1
+    ):
+        root = tree.lineage(item.ci_class_id)[-1]
+        if root == K.LOCATION:
+            continue
+        if item.ci_class_id == K.DATABASE:
+            item.attributes = {
+                "engine": next((e for key, e in _ENGINES if key in item.name), "Oracle"),
+                "software_version": "19c" if "Oracle" in item.name else "2019",
+            }
+        elif root == K.SERVER:
+            database = "DB" in item.code
+            item.attributes = {
+                "os": "Oracle Linux 7.9" if database else "Windows Server 2019",
+                "cpu_cores": 32 if item.ci_class_id == "physical_server" else 8,
+                "memory_gb": 256 if database else 32,
+            }
+            item.ip_address = "10.10.%d.%d" % (n // 200, n % 200 + 20)
+        elif root == K.WORKSTATION:
+            item.attributes = {"os": "Windows 10 专业版"}
+        covered = contracts.get(root)
+        if covered is not None:
+            item.vendor_id, item.contract = covered.vendor_id, covered
+            item.serial_number = "SN%s%06d" % (covered.number[-3:], item.pk)
+            item.asset_tag = "ZC-%06d" % item.pk
+            item.purchased_on = dt.date(today.year - 1 - n % 4, 1 + n % 12, 1 + n % 28)
+            item.warranty_ends_on = dt.date(item.purchased_on.year + 3, item.purchased_on.month, 1)
+        changed.append(item)
+    ConfigurationItem.objects.bulk_update(
+        changed,
+        (
+            "attributes",
+            "ip_address",
+            "vendor",
+            "contract",
+            "serial_number",
+            "asset_tag",
+            "purchased_on",
+            "warranty_ends_on",
+        ),
+        batch_size=500,
+    )

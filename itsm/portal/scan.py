@@ -44,11 +44,12 @@ class ScanReportForm(PortalIncidentForm):
 def scan_description(item: ConfigurationItem, note: str) -> str:
     """The location and the item first, so the engineer reads where to go before what
     the requester wrote."""
-    if item.location:
+    place = item.place
+    if place:
         head = gettext("Location: %(location)s. Item: %(item)s (reported by scanning its label).")
     else:
         head = gettext("Item: %(item)s (reported by scanning its label).")
-    head %= {"location": item.location, "item": item}
+    head %= {"location": place, "item": item}
     return "%s\n\n%s" % (head, note) if note else head
 
 
@@ -62,7 +63,8 @@ class ScanReportView(ItsmView):
 
     def get_item(self, code: str) -> ConfigurationItem | None:
         return (
-            ConfigurationItem.objects.select_related("department")
+            ConfigurationItem.objects.with_place()
+            .select_related("department")
             .prefetch_related("services")
             .filter(code=code)
             .first()

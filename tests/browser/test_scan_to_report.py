@@ -47,7 +47,7 @@ def test_the_nurse_scans_the_printer_label_and_reports_a_paper_jam(
     # The item, big and clear, and one line to fill in.
     assert_assets_loaded(nurse)
     expect(nurse.locator("#scan-item")).to_have_text(printer.name)
-    expect(nurse.locator("[data-scan-item]")).to_contain_text(printer.location)
+    expect(nurse.locator("[data-scan-item]")).to_contain_text(printer.place)
     expect(nurse.locator("[data-scan-item]")).to_contain_text(hospital.emergency.name)
     title = nurse.locator("input[name=title]")
     expect(title).to_be_focused()
@@ -70,7 +70,7 @@ def test_the_nurse_scans_the_printer_label_and_reports_a_paper_jam(
     assert list(incident.configuration_items.all()) == [printer]
     expect(nurse.locator("h1")).to_have_text("打印机卡纸")
     expect(nurse.locator("main")).to_contain_text(printer.code)
-    expect(nurse.locator("main")).to_contain_text(printer.location)
+    expect(nurse.locator("main")).to_contain_text(printer.place)
     story.shot(nurse, "her-report")
 
     # Scanning the label again shows that it is already reported, and by her.

@@ -10,7 +10,7 @@ def make_ci(
     code: str, ci_class: str = ConfigurationItemClass.SERVER, **fields: object
 ) -> ConfigurationItem:
     return ConfigurationItem.objects.create(
-        code=code, name=str(fields.pop("name", code)), ci_class=ci_class, **fields
+        code=code, name=str(fields.pop("name", code)), ci_class_id=ci_class, **fields
     )
 
 

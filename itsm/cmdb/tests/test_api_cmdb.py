@@ -63,7 +63,7 @@ class CmdbReadTests(ApiTestCase):
             ci = ConfigurationItem.objects.create(
                 code="WS-%03d" % index,
                 name="护士站工作站%d" % index,
-                ci_class=ConfigurationItemClass.WORKSTATION,
+                ci_class_id=ConfigurationItemClass.WORKSTATION,
                 department=self.emergency,
                 owner_group=self.front_group,
             )

@@ -9,7 +9,7 @@ from typing import Any
 from itsm.api.tests.support import ApiTestCase, page
 from itsm.cmdb.choices import ConfigurationItemClass as C
 from itsm.cmdb.choices import RelationshipType as T
-from itsm.cmdb.models import Relationship
+from itsm.cmdb.models import FormerRelationship, Relationship
 from itsm.cmdb.tests.factories import link, make_ci
 from itsm.core.models import AuditEntry
 
@@ -120,8 +120,9 @@ class RelationshipApiTests(ApiTestCase):
         response = self.as_role("admin").delete("/api/relationships/%d/" % relationship.pk)
         self.assertEqual(response.status_code, 204)
         self.assertFalse(Relationship.objects.exists())
-        entry = AuditEntry.objects.get(action="unrelate")
-        self.assertEqual(entry.object_id, self.pacs_service.pk)
+        audited = AuditEntry.objects.filter(action="unrelate").values_list("object_id", flat=True)
+        self.assertEqual(sorted(audited), sorted([relationship.source_id, relationship.target_id]))
+        self.assertTrue(FormerRelationship.objects.filter(source=relationship.source_id).exists())
         response = self.as_role("admin").delete("/api/relationships/%d/" % relationship.pk)
         self.assertEqual(response.status_code, 404)
 

@@ -129,11 +129,13 @@ class ImpactWalkTests(BaseTestCase):
             service = Service.objects.create(code=prefix + "S", name=prefix + "service")
             service.departments.add(self.radiology)
             servers = ConfigurationItem.objects.bulk_create(
-                ConfigurationItem(code="%sSRV%03d" % (prefix, n), name="s", ci_class=C.SERVER)
+                ConfigurationItem(code="%sSRV%03d" % (prefix, n), name="s", ci_class_id=C.SERVER)
                 for n in range(width)
             )
             apps = ConfigurationItem.objects.bulk_create(
-                ConfigurationItem(code="%sAPP%03d" % (prefix, n), name="a", ci_class=C.APPLICATION)
+                ConfigurationItem(
+                    code="%sAPP%03d" % (prefix, n), name="a", ci_class_id=C.APPLICATION
+                )
                 for n in range(width)
             )
             for server, app in zip(servers, apps, strict=True):

@@ -17,7 +17,7 @@ BASE_URL = "https://itsm.example-hospital.cn"
 
 
 def item(code: str, **fields: object) -> ConfigurationItem:
-    defaults: dict[str, object] = {"name": "工作站 %s" % code, "ci_class": "workstation"}
+    defaults: dict[str, object] = {"name": "工作站 %s" % code, "ci_class_id": "workstation"}
     return ConfigurationItem.objects.create(code=code, **{**defaults, **fields})
 
 
@@ -27,7 +27,7 @@ class LabelSheetTests(UITestCase):
         return LABELS + "?" + urlencode({"codes": ",".join(codes)})
 
     def test_the_agent_gets_one_label_per_code_with_the_qr_of_its_scan_url(self) -> None:
-        item("WS-ED-001", location="急诊护士站", department=self.emergency)
+        item("WS-ED-001", position="急诊护士站", department=self.emergency)
         self.login(self.agent)
         response = self.client.get(self.sheet("PRN-ED-001", "WS-ED-001"))
         self.assertEqual(response.status_code, 200)
@@ -79,11 +79,11 @@ class LabelSheetTests(UITestCase):
         self.assertEqual(self.client.get(self.sheet("NOPE-1")).status_code, 404)
 
     def test_the_selection_form_filters_by_department_location_and_class(self) -> None:
-        item("WS-ED-001", location="急诊护士站", department=self.emergency)
-        item("WS-RAD-001", location="放射科登记台", department=self.radiology)
+        item("WS-ED-001", position="急诊护士站", department=self.emergency)
+        item("WS-RAD-001", position="放射科登记台", department=self.radiology)
         item(
             "WS-ED-OLD",
-            location="急诊护士站",
+            position="急诊护士站",
             department=self.emergency,
             status=ConfigurationItemStatus.RETIRED,
         )

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from itsm.cmdb.choices import ConfigurationItemClass as C
 from itsm.cmdb.choices import RelationshipType as T
-from itsm.cmdb.models import Relationship
+from itsm.cmdb.models import FormerRelationship, Relationship
 from itsm.cmdb.relationships import ACYCLIC_FAMILIES, ALLOWED, is_allowed
 from itsm.cmdb.services import relate_cis, unrelate_cis
 from itsm.cmdb.tests.factories import link, make_ci
@@ -29,8 +29,8 @@ class RelationshipRuleTableTests(BaseTestCase):
         )
 
     def test_an_application_runs_on_a_server_but_not_a_printer(self) -> None:
-        self.assertTrue(is_allowed(T.RUNS_ON, C.APPLICATION, C.SERVER))
-        self.assertFalse(is_allowed(T.RUNS_ON, C.APPLICATION, C.PRINTER))
+        self.assertTrue(is_allowed(T.RUNS_ON, (C.APPLICATION,), (C.SERVER,)))
+        self.assertFalse(is_allowed(T.RUNS_ON, (C.APPLICATION,), (C.PRINTER,)))
 
 
 class RelateCisTests(BaseTestCase):
@@ -52,24 +52,41 @@ class RelateCisTests(BaseTestCase):
         self.assertIn(message_part, message)
         self.assertEqual((Relationship.objects.count(), AuditEntry.objects.count()), before)
 
-    def test_it_relates_and_audits_on_the_source(self) -> None:
-        relationship = relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin, note="主")
+    def test_it_relates_and_audits_on_both_items_with_the_change_record(self) -> None:
+        relationship = relate_cis(
+            self.app,
+            self.server,
+            T.RUNS_ON,
+            actor=self.admin,
+            note="主",
+            change_number="CHG0000007",
+        )
         self.assertEqual(
             (relationship.source, relationship.target, relationship.type, relationship.note),
             (self.app, self.server, T.RUNS_ON, "主"),
         )
-        entry = AuditEntry.objects.get(action="relate")
-        self.assertEqual(entry.object_id, self.app.pk)
-        self.assertIn("SRV-PACS-01", entry.note)
-        self.assertEqual(entry.actor, self.admin)
+        entries = AuditEntry.objects.filter(action="relate")
+        self.assertEqual(
+            sorted(entries.values_list("object_id", flat=True)),
+            sorted([self.app.pk, self.server.pk]),
+        )
+        for entry in entries:
+            self.assertEqual(entry.changes["relationship"][1], relationship.describe())
+            self.assertIn("SRV-PACS-01", entry.changes["relationship"][1])
+            self.assertEqual((entry.actor, entry.note), (self.admin, "CHG0000007"))
 
-    def test_it_unrelates_and_audits(self) -> None:
+    def test_it_unrelates_audits_and_keeps_the_former_relationship(self) -> None:
         relationship = relate_cis(self.app, self.server, T.RUNS_ON, actor=self.admin)
         unrelate_cis(relationship, actor=self.admin)
         self.assertFalse(Relationship.objects.exists())
-        entry = AuditEntry.objects.get(action="unrelate")
-        self.assertEqual(entry.object_id, self.app.pk)
-        self.assertIn("SRV-PACS-01", entry.note)
+        entries = AuditEntry.objects.filter(action="unrelate")
+        self.assertEqual(entries.count(), 2)
+        self.assertIn("SRV-PACS-01", entries[0].changes["relationship"][0])
+        former = FormerRelationship.objects.get()
+        self.assertEqual(
+            (former.source_id, former.target_id, former.type, former.created_at),
+            (self.app.pk, self.server.pk, T.RUNS_ON, relationship.created_at),
+        )
 
     def test_it_refuses_a_type_not_allowed_between_the_classes(self) -> None:
         self.assert_refused(

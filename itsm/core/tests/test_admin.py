@@ -68,7 +68,7 @@ class AdminTests(BaseTestCase):
             ConfigurationItem.objects.create(
                 code="CI" + suffix,
                 name="工作站",
-                ci_class=ConfigurationItemClass.WORKSTATION,
+                ci_class_id=ConfigurationItemClass.WORKSTATION,
                 department=department,
                 owner_group=group,
             )

@@ -146,9 +146,9 @@ def visible_text(html: str) -> str:
 
 
 # Latin words a Chinese page may show: the other language's name, product and system
-# names, key caps, record numbers and the test personas' user names and codes.
+# names, file formats, key caps, record numbers and the test personas' user names and codes.
 ALLOWED_LATIN = {
-    "English", "ITSM", "IT", "HIS", "PACS", "API", "INC", "Ctrl", "Enter", "Tab",
+    "English", "ITSM", "IT", "HIS", "PACS", "API", "INC", "Ctrl", "Enter", "Tab", "Excel", "CSV",
     "agent", "engineer", "vendor", "other_vendor", "manager", "admin", "nurse", "doctor",
     "PRN", "ED",
 }  # fmt: skip

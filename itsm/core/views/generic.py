@@ -8,7 +8,7 @@ fetch objects through `Model.objects.visible_to(user)` only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from django import forms
@@ -26,6 +26,7 @@ from django.forms.models import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,6 +36,7 @@ from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
 from itsm.core.exceptions import ConflictError
+from itsm.core.exports import Column, csv_response, xlsx_response
 from itsm.core.workflow import Transition, Workflow
 
 # --------------------------------------------------------------------------------------
@@ -257,6 +259,9 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
 # --------------------------------------------------------------------------------------
 # Generic views
 
+EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_CHUNK_SIZE = 2000
+
 
 class ItsmView(LoginRequiredMixin, View):
     """Base of every page: sign-in required, one Django permission, full page or partial.
@@ -335,7 +340,8 @@ class ObjectListView(ObjectMixin):
     page size: set `select_related` to every relation the row template shows.
 
     Attributes: `filterset_class`, `sort_fields` (URL key → order_by fields), `default_sort`,
-    `page_sizes`, `default_page_size`, `max_page_size`."""
+    `page_sizes`, `default_page_size`, `max_page_size`; `export_columns`, `export_name` and
+    `export_limit` for the list as a CSV or Excel file (`?export=csv` or `?export=xlsx`)."""
 
     filterset_class: ClassVar[Any]
     sort_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -344,6 +350,12 @@ class ObjectListView(ObjectMixin):
     default_page_size: ClassVar[int] = 25
     max_page_size: ClassVar[int] = 200
     check_permission_first = True
+    # Export (`?export=csv|xlsx`), offered when `export_columns` is set: each a `Column`
+    # or a (header, row → value) pair. The file is named `<export_name>-<date>.<format>`;
+    # the page shows the export menu when `can_export` (`_export_menu.html`).
+    export_columns: ClassVar[Sequence[Column | tuple[Any, Callable[[Any], Any]]]] = ()
+    export_name: ClassVar[str] = "export"
+    export_limit: ClassVar[int] = 50_000
 
     def get_filter_data(self) -> QueryDict:
         return self.request.GET
@@ -372,14 +384,22 @@ class ObjectListView(ObjectMixin):
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         return context
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        filter_data = self.get_filter_data()
-        filterset = self.filterset_class(filter_data, queryset=self.get_queryset(), request=request)
-        status = 200
+    def filter_queryset(self, filter_data: QueryDict) -> tuple[Any, QuerySet[Any], int]:
+        """The filter set, the rows it keeps and the status: 400 (and no rows) when a
+        filter is not valid."""
+        filterset = self.filterset_class(
+            filter_data, queryset=self.get_queryset(), request=self.request
+        )
         if filterset.is_valid():
-            queryset = filterset.qs
-        else:
-            queryset, status = self.get_queryset().none(), 400
+            return filterset, filterset.qs, 200
+        return filterset, self.get_queryset().none(), 400
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        export_format = request.GET.get("export")
+        if export_format is not None:
+            return self.export(export_format)
+        filter_data = self.get_filter_data()
+        filterset, queryset, status = self.filter_queryset(filter_data)
         prepare_filter_form(filterset.form)
         sort = self.get_sort()
         page = self.paginate(queryset.order_by(*self.get_ordering(sort)))
@@ -391,8 +411,60 @@ class ObjectListView(ObjectMixin):
             sort=sort,
             page_size=self.get_page_size(),
             page_sizes=self.page_sizes,
+            can_export=bool(self.export_columns),
+            export_query=self.get_export_query(),
         )
         return self.render(context, status=status)
+
+    # Export: the whole filtered, sorted list as a file (`?export=csv` or `?export=xlsx`).
+
+    def get_export_columns(self) -> list[Column]:
+        return [c if isinstance(c, Column) else Column(*c) for c in self.export_columns]
+
+    def get_export_query(self) -> str:
+        """The list's query string without the page, for the export links: the file has
+        the rows of every page, filtered and sorted as shown."""
+        if not self.export_columns:
+            return ""
+        params = self.request.GET.copy()
+        for key in ("page", "page_size", "export"):
+            params.pop(key, None)
+        return params.urlencode()
+
+    def export(self, export_format: str) -> HttpResponseBase:
+        """At most `export_limit` rows, read `EXPORT_CHUNK_SIZE` at a time with their
+        `select_related` joins: memory and the number of queries stay the same whatever
+        the number of rows. The CSV is streamed; the workbook is written to disk first."""
+        columns = self.get_export_columns()
+        if not columns:
+            raise Http404(gettext("This list cannot be exported."))
+        if export_format not in EXPORT_FORMATS:
+            message = gettext("Unknown export format “%(format)s”: use csv or xlsx.")
+            return error_response(self.request, 400, message % {"format": export_format[:20]})
+        _filterset, queryset, status = self.filter_queryset(self.get_filter_data())
+        if status != 200:
+            return error_response(self.request, 400, gettext("Some filters are not valid."))
+        queryset = queryset.order_by(*self.get_ordering(self.get_sort()))[: self.export_limit]
+        header = [str(column.label) for column in columns]
+        rows = _export_rows(queryset, columns, translation.get_language())
+        name = "%s-%s.%s" % (
+            self.export_name,
+            timezone.localdate().strftime("%Y%m%d"),
+            export_format,
+        )
+        if export_format == "csv":
+            return csv_response(name, header, rows)
+        return xlsx_response(name, header, rows, title=self.model._meta.verbose_name_plural)
+
+
+def _export_rows(
+    queryset: QuerySet[Any], columns: list[Column], language: str
+) -> Iterator[list[Any]]:
+    """The rows' values in the user's language, also when the CSV is streamed after the
+    view has returned."""
+    with translation.override(language):
+        for obj in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            yield [column.value(obj) for column in columns]
 
 
 class ObjectDetailView(ObjectMixin):

@@ -111,7 +111,7 @@ class DemoHospitalTests(TestCase):
         self.assertFalse(Service.objects.filter(owner_group__isnull=True).exists())
         self.assertGreaterEqual(ConfigurationItem.objects.count(), 200)
         printer = ConfigurationItem.objects.get(code="PRN-ED-003")
-        self.assertTrue(printer.location and printer.department and printer.owner_group)
+        self.assertTrue(printer.place and printer.department and printer.owner_group)
         self.assertTrue(printer.services.exists())
 
     def test_it_loads_three_hundred_incidents_in_every_status(self) -> None:

@@ -58,7 +58,7 @@ class IncidentPageLinksTests(UITestCase):
 
         incident = incident_in(self, IncidentStatus.IN_PROGRESS)
         first = ConfigurationItem.objects.create(
-            code="AAA-ED-001", name="急诊分诊台电脑", ci_class=ConfigurationItemClass.PRINTER
+            code="AAA-ED-001", name="急诊分诊台电脑", ci_class_id=ConfigurationItemClass.PRINTER
         )
         incident.configuration_items.add(self.printer, first)
         child = log(self.agent, parent=incident, title="二号楼打印机卡纸")

@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
 from itsm.core.choices import TicketPriority
+from itsm.core.exports import Column
 from itsm.core.templatetags.itsm import priority_badge_html, status_badge_html, working_time
 from itsm.core.views import ObjectListView
 from itsm.incidents.choices import IncidentKind, IncidentStatus
@@ -165,6 +167,35 @@ def read_options_together(form: forms.BaseForm, names: Iterable[str] = OPTION_FI
 
 
 # --------------------------------------------------------------------------------------
+# Export
+
+
+def _label(name: str) -> Any:
+    field: Any = Incident._meta.get_field(name)
+    return capfirst(field.verbose_name)
+
+
+def _name(obj: Any) -> str | None:
+    return None if obj is None else str(obj)
+
+
+EXPORT_COLUMNS = (
+    Column(_label("number"), lambda i: i.number),
+    Column(_label("title"), lambda i: i.title),
+    Column(_label("kind"), lambda i: i.get_kind_display()),
+    Column(_label("status"), lambda i: i.get_status_display()),
+    Column(_label("priority"), lambda i: i.get_priority_display()),
+    Column(_label("requester"), lambda i: _name(i.requester)),
+    Column(_label("department"), lambda i: _name(i.department)),
+    Column(_label("service"), lambda i: _name(i.service)),
+    Column(_label("assignment_group"), lambda i: _name(i.assignment_group)),
+    Column(_label("assignee"), lambda i: _name(i.assignee)),
+    Column(_label("reported_at"), lambda i: i.reported_at),
+    Column(_label("resolution_due_at"), lambda i: i.resolution_due_at),
+)
+
+
+# --------------------------------------------------------------------------------------
 # Queues
 
 
@@ -190,6 +221,8 @@ class IncidentListView(ObjectListView):
         "due": ("resolution_due_at", "priority"),
     }
     default_sort = "priority"
+    export_columns = EXPORT_COLUMNS
+    export_name = "incidents"
 
     def get_ordering(self, sort: str) -> list[Any]:
         """By due time: the soonest first, incidents without a running clock (paused, no

@@ -71,7 +71,7 @@ class ScanToReportTests(UITestCase):
 
     def test_an_item_without_a_department_takes_the_requesters(self) -> None:
         kiosk = ConfigurationItem.objects.create(
-            code="KIOSK-01", name="自助机", ci_class=ConfigurationItemClass.KIOSK
+            code="KIOSK-01", name="自助机", ci_class_id=ConfigurationItemClass.KIOSK
         )
         kiosk.services.add(self.his, self.pacs)  # two services: the desk chooses
         self.login(self.nurse)
@@ -85,7 +85,7 @@ class ScanToReportTests(UITestCase):
         switch = ConfigurationItem.objects.create(
             code="NET/交换机-01",
             name="急诊楼层交换机",
-            ci_class=ConfigurationItemClass.NETWORK_DEVICE,
+            ci_class_id=ConfigurationItemClass.NETWORK_DEVICE,
         )
         self.login(self.nurse)
         self.assertContains(self.client.get(scan_url(switch.code)), "急诊楼层交换机")

@@ -62,6 +62,17 @@
     }
   });
 
+  /* Export links (_export_menu.html): htmx may have changed the list's filters and sort
+     (and the address) since the page was rendered; export what the address shows now. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-export]");
+    if (!link || new URL(link.href).pathname !== window.location.pathname) return;
+    var params = new URLSearchParams(window.location.search);
+    ["page", "page_size", "export"].forEach(function (key) { params.delete(key); });
+    params.set("export", link.dataset.export);
+    link.href = window.location.pathname + "?" + params.toString();
+  });
+
   /* A server error during an htmx request: say so instead of doing nothing. */
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("htmx-error");
