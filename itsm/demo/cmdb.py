@@ -551,9 +551,34 @@ def _endpoints(locations: dict[str, str]) -> list[Item]:
     return items
 
 
+# Licences and what runs under them: (code, name, owner group, users).
+LICENCES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "LIC-ORA-EE",
+        "Oracle 数据库企业版许可",
+        DBA,
+        ("DB-HIS-ORA", "DB-EMR-ORA", "DB-HIS-DG", "DB-HIS-RPT"),
+    ),
+    ("LIC-PACS-WS", "PACS 诊断工作站许可（50 点）", APPS, ("APP-PACS-VIEW",)),
+    (
+        "LIC-WIN-DC",
+        "Windows Server 数据中心版许可",
+        SYS,
+        tuple(_host(n) for n in range(1, HOSTS + 1)),
+    ),
+)
+
+
+def _licences() -> list[Item]:
+    return [
+        Item(code, name, K.SOFTWARE_LICENCE, MED, "", "IT", owner, ())
+        for code, name, owner, _users in LICENCES
+    ]
+
+
 def cmdb_specs(locations: dict[str, str]) -> list[Item]:
     """The items this module adds (catalogue.py's are not repeated)."""
-    return _data_centre() + _network() + _endpoints(locations)
+    return _data_centre() + _network() + _endpoints(locations) + _licences()
 
 
 # The applications' own dependencies, by code. RANK orders the applications so that an
@@ -766,6 +791,9 @@ def wiring(rows: dict[str, Row]) -> list[tuple[str, str, str]]:
             vms += 1
     for row in by_class[K.STORAGE]:
         add(row.code, T.CONNECTED_TO, ["SW-SAN-01", "SW-SAN-02"])
+    for licence, _name, _owner, users in LICENCES:
+        for user in users:
+            add(user, T.USES, [licence])
     for row in by_class[K.DATABASE]:
         add(row.code, T.BACKED_UP_BY, ["STO-DR-01"])
     for source, target in BACKUPS:
@@ -938,6 +966,9 @@ def enrich(today: dt.date) -> None:
             item.ip_address = "10.10.%d.%d" % (n // 200, n % 200 + 20)
         elif root == K.WORKSTATION:
             item.attributes = {"os": "Windows 10 专业版"}
+        elif root == K.SOFTWARE_LICENCE:
+            item.attributes = {"seats": 50 if "PACS" in item.code else 16}
+            item.attributes["expires_on"] = dt.date(today.year + 1, 6, 30).isoformat()
         covered = contracts.get(root)
         if covered is not None:
             item.vendor_id, item.contract = covered.vendor_id, covered

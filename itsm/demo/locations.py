@@ -34,8 +34,10 @@ class Places:
             self.items[code] = item
         return item
 
-    def resolve(self, text: str) -> tuple[ConfigurationItem, str]:
-        """The location item and the position a place text names."""
+    def resolve(self, text: str) -> tuple[ConfigurationItem | None, str]:
+        """The location item and the position a place text names (none for no text)."""
+        if not text:
+            return None, ""
         match = _PLACE.match(text)
         if match is None:
             return self.campus, text

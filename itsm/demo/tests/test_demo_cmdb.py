@@ -62,8 +62,7 @@ class DemoCmdbTests(TestCase):
         }
         self.assertEqual(
             roots,
-            set(ConfigurationItemClass.values)
-            - {ConfigurationItemClass.BUSINESS_SERVICE, ConfigurationItemClass.SOFTWARE_LICENCE},
+            set(ConfigurationItemClass.values) - {ConfigurationItemClass.BUSINESS_SERVICE},
         )
         self.assertTrue(ConfigurationItem.objects.filter(ci_class="physical_server").exists())
         self.assertTrue(ConfigurationItem.objects.filter(ci_class="virtual_server").exists())
