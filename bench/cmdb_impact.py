@@ -31,7 +31,7 @@ from bench.__main__ import PROJECT, check_database_url, say
 
 DEFAULT_URL = "sqlite:///" + str(PROJECT / "var" / "bench-cmdb.sqlite3")
 META_TABLE = "bench_cmdb_meta"
-VERSION = "1"
+VERSION = "2"
 BATCH = 5000
 
 # (class, how many); the endpoints make up the rest of the 100,000.
@@ -217,7 +217,7 @@ def generate(n_cis: int, n_relationships: int, seed: int) -> None:
                         pk=first + k + 1,
                         code=code,
                         name=code,
-                        ci_class=ci_class,
+                        ci_class_id=ci_class,
                         department_id=(
                             rng.choice(departments).pk
                             if ci_class in ("workstation", "printer", "kiosk")
