@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
-from itsm.cmdb.attributes import ClassTree
 from itsm.cmdb.models import (
     AttributeDefinition,
     CIClass,
@@ -17,7 +14,6 @@ from itsm.cmdb.models import (
     Relationship,
     Service,
 )
-from itsm.cmdb.services import check_item, check_relationship
 
 
 @admin.register(Service)
@@ -38,87 +34,48 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     filter_horizontal = ("departments",)
 
 
-class RelationshipForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The same rules as the API's (`check_relationship`): classes, duplicates, loops."""
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Items and relationships are written through the CMDB pages and the API only, which
+    validate the attributes and the relationship rules, audit every change and keep removed
+    relationships: here they are looked up, not edited."""
 
-    class Meta:
-        model = Relationship
-        fields = ("source", "type", "target", "note")
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        source = cleaned.get("source") or getattr(self.instance, "source", None)
-        target, type_ = cleaned.get("target"), cleaned.get("type")
-        if source is not None and target is not None and type_:
-            check_relationship(source, target, type_, existing=self.instance)
-        return cleaned
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class RelationshipInline(admin.TabularInline):  # type: ignore[type-arg]
-    """What the item relies on ("this <type> target"), checked by the same rules as the
-    API (the admin writes rows directly, so not audited: the API and services are)."""
-
     model = Relationship
-    form = RelationshipForm
     fk_name = "source"
     extra = 0
-    fields = ("type", "target", "note")
-    autocomplete_fields = ("target",)
+    fields = ("type", "target", "note", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    form = RelationshipForm
+class RelationshipAdmin(ReadOnlyAdmin):
     list_display = ("source", "type", "target", "note", "created_at")
     list_select_related = ("source", "target")
     list_filter = ("type",)
     search_fields = ("source__code", "source__name", "target__code", "target__name")
-    autocomplete_fields = ("source", "target")
-
-
-class ConfigurationItemForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The same checks as every other write (`check_item`): attributes against the class's
-    schema, location, contract."""
-
-    class Meta:
-        model = ConfigurationItem
-        fields = (
-            "code",
-            "name",
-            "ci_class",
-            "status",
-            "criticality",
-            "location",
-            "position",
-            "department",
-            "owner_group",
-            "vendor",
-            "contract",
-            "serial_number",
-            "asset_tag",
-            "ip_address",
-            "purchased_on",
-            "warranty_ends_on",
-            "attributes",
-            "services",
-        )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        if not self.errors:
-            try:
-                check_item(self.instance, cleaned.get("attributes"), tree=ClassTree.load())
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    for message in messages:
-                        self.add_error(field if field in self.fields else None, message)
-            cleaned["attributes"] = self.instance.attributes
-        return cleaned
 
 
 @admin.register(ConfigurationItem)
-class ConfigurationItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    form = ConfigurationItemForm
+class ConfigurationItemAdmin(ReadOnlyAdmin):
     list_display = (
         "code",
         "name",
@@ -132,9 +89,10 @@ class ConfigurationItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("ci_class", "location", "department", "owner_group")
     list_filter = ("ci_class", "status", "criticality")
     search_fields = ("code", "name", "position", "serial_number", "asset_tag", "department__name")
-    autocomplete_fields = ("department", "owner_group", "location", "vendor", "contract")
-    filter_horizontal = ("services",)
     inlines = (RelationshipInline,)
+
+    def view_on_site(self, obj: ConfigurationItem) -> str:
+        return obj.get_absolute_url()
 
 
 class AttributeDefinitionInline(admin.TabularInline):  # type: ignore[type-arg]

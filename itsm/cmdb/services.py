@@ -265,6 +265,7 @@ def check_relationship(
         )
 
 
+@transaction.atomic
 def relate_cis(
     source: ConfigurationItem,
     target: ConfigurationItem,
