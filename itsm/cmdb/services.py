@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -142,7 +142,7 @@ def create_ci(
     item = ConfigurationItem()
     _assign(item, fields)
     check_item(item, attributes, tree=ClassTree.load())
-    item.save(force_insert=True)
+    _save_unique(item, force_insert=True)
     if services is not None:
         item.services.set(services)
     after = item.field_snapshot()
@@ -185,9 +185,26 @@ def update_ci(
         return locked
     locked.version += 1
     locked.updated_at = timezone.now()
-    locked.save()
+    _save_unique(locked)
     write_audit(locked, actor=actor, action="update", changes=changed, note=change_number)
     return locked
+
+
+def _save_unique(item: ConfigurationItem, **kwargs: Any) -> None:
+    """Save; a code or asset tag taken by a concurrent write since `check_item` looked is a
+    400 on that field, not a database error."""
+    try:
+        with transaction.atomic():
+            item.save(**kwargs)
+    except IntegrityError:
+        others = (
+            ConfigurationItem.objects.exclude(pk=item.pk) if item.pk else ConfigurationItem.objects
+        )
+        if others.filter(code=item.code).exists():
+            raise ValidationError({"code": _("Another item has this code.")}) from None
+        if item.asset_tag and others.filter(asset_tag=item.asset_tag).exists():
+            raise ValidationError({"asset_tag": _("Another item has this asset tag.")}) from None
+        raise
 
 
 def _assign(item: ConfigurationItem, fields: dict[str, Any]) -> None:

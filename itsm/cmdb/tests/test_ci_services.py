@@ -212,3 +212,21 @@ class UpdateItemTests(BaseTestCase):
         with self.assertRaises(ValidationError) as caught:
             update_ci(building, actor=self.admin, version=1, fields={"location": floor})
         self.assertIn("location", caught.exception.message_dict)
+
+
+class ConcurrentDuplicateTests(BaseTestCase):
+    def test_a_code_taken_after_the_check_is_a_400_on_the_field_not_a_database_error(
+        self,
+    ) -> None:
+        from itsm.cmdb.services import _save_unique
+
+        make_ci("SRV-01", asset_tag="ZC-1")
+        with self.assertRaises(ValidationError) as caught:
+            _save_unique(ConfigurationItem(code="SRV-01", name="x", ci_class_id="server"))
+        self.assertIn("code", caught.exception.message_dict)
+        with self.assertRaises(ValidationError) as caught:
+            _save_unique(
+                ConfigurationItem(code="SRV-02", name="x", ci_class_id="server", asset_tag="ZC-1")
+            )
+        self.assertIn("asset_tag", caught.exception.message_dict)
+        self.assertEqual(ConfigurationItem.objects.filter(code="SRV-02").count(), 0)
