@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceStatusEnum": "itsm.cmdb.choices.ServiceStatus",
         "ConfigurationItemStatusEnum": "itsm.cmdb.choices.ConfigurationItemStatus",
         "RelationshipTypeEnum": "itsm.cmdb.choices.RelationshipType",
+        "AttributeTypeEnum": "itsm.cmdb.choices.AttributeType",
         "AgreementKindEnum": "itsm.sla.choices.AgreementKind",
         "CalendarDayKindEnum": "itsm.sla.choices.CalendarDayKind",
         "PendingReasonEnum": "itsm.core.choices.TicketPendingReason",

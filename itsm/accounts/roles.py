@@ -33,9 +33,19 @@ _SLA_MODELS = (
 _READ_SERVICE_LEVELS = (
     *("sla.view_%s" % model for model in _SLA_MODELS),
     "sla.view_clock",
+    # Maintenance contracts: the hospital's terms with each vendor, like the agreements.
+    "cmdb.view_contract",
 )
 _CHANGE_SERVICE_LEVELS = tuple(
     "sla.%s_%s" % (verb, model) for model in _SLA_MODELS for verb in ("add", "change", "delete")
+)
+# The CMDB: all IT staff read it (the desk names the item a call is about, back-line
+# engineers look up what they maintain). The hospital's own engineers keep it up to date —
+# they install, move and replace the equipment — and so do administrators; the desk, IT
+# managers and vendors' engineers do not write it.
+_CHANGE_CMDB = (
+    "cmdb.add_configurationitem",
+    "cmdb.change_configurationitem",
 )
 _WORK = (
     "incidents.view_incident",
@@ -69,7 +79,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cmdb.view_service",
     ),
     Role.AGENT: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
-    Role.FRONT_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
+    Role.FRONT_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK, *_CHANGE_CMDB),
     Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK),
     Role.MANAGER: (
         *_READ_ORGANISATION,
@@ -92,8 +102,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.change_user",
         "cmdb.add_service",
         "cmdb.change_service",
-        "cmdb.add_configurationitem",
-        "cmdb.change_configurationitem",
+        *_CHANGE_CMDB,
+        "cmdb.add_ciclass",
+        "cmdb.change_ciclass",
+        "cmdb.add_attributedefinition",
+        "cmdb.change_attributedefinition",
+        "cmdb.delete_attributedefinition",
+        "cmdb.add_contract",
+        "cmdb.change_contract",
+        "cmdb.delete_contract",
         "core.change_priorityrule",
         "core.view_priorityrule",
     ),

@@ -16,7 +16,14 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSet, VendorViewSet
-from itsm.cmdb.api import ConfigurationItemViewSet, RelationshipViewSet, ServiceViewSet
+from itsm.cmdb.api import (
+    AttributeDefinitionViewSet,
+    CIClassViewSet,
+    ConfigurationItemViewSet,
+    ContractViewSet,
+    RelationshipViewSet,
+    ServiceViewSet,
+)
 from itsm.core.api.schema import ApiSchema
 from itsm.incidents.api import IncidentViewSet
 from itsm.reports.api import SlaComplianceApiView
@@ -61,6 +68,9 @@ router.register("vendors", VendorViewSet, basename="vendor")
 router.register("services", ServiceViewSet, basename="service")
 router.register("cis", ConfigurationItemViewSet, basename="configurationitem")
 router.register("relationships", RelationshipViewSet, basename="relationship")
+router.register("ci-classes", CIClassViewSet, basename="ciclass")
+router.register("ci-attributes", AttributeDefinitionViewSet, basename="attributedefinition")
+router.register("contracts", ContractViewSet, basename="contract")
 router.register("calendars", CalendarViewSet, basename="businesscalendar")
 router.register("calendar-days", CalendarDayViewSet, basename="calendarday")
 router.register("statutory-days", StatutoryDayViewSet, basename="statutoryday")

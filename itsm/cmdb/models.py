@@ -333,7 +333,7 @@ class ConfigurationItem(models.Model):
         return "%s %s" % (self.code, self.name)
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:cmdb_configurationitem_change", args=[self.pk])
+        return reverse("cmdb:ci_detail", args=[self.pk])
 
     @property
     def place(self) -> str:

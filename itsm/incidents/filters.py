@@ -66,6 +66,10 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         label=_("Department"), queryset=Department.objects.all()
     )
     major = django_filters.BooleanFilter(label=_("Major incident"))
+    # The link "all incidents on this item" of a configuration item's page.
+    ci = django_filters.NumberFilter(
+        label=_("Configuration item"), field_name="configuration_items", distinct=False
+    )
     sla = django_filters.ChoiceFilter(
         label=_("Service level"), choices=IncidentSlaState.choices, method="filter_sla"
     )

@@ -1,66 +1,20 @@
-"""Services and configuration items over the API, so incidents can name them;
-administrators add and edit them."""
+"""Relationships between configuration items and the impact analysis over the API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
-from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from itsm.accounts.models import Department
+from itsm.cmdb.api.permissions import ConfigurationItemPermissions
 from itsm.cmdb.choices import RelationshipType
-from itsm.cmdb.models import ConfigurationItem, Relationship, Service
-from itsm.cmdb.services import Impact, Reached, impact_of, relate_cis, unrelate_cis
+from itsm.cmdb.models import Relationship
+from itsm.cmdb.services import Impact, Reached, relate_cis, unrelate_cis
 from itsm.core.api.viewsets import ObjectSerializer, ObjectViewSet
-
-
-class ServiceSerializer(ObjectSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:service-detail")
-
-    class Meta:
-        model = Service
-        fields = (
-            "id",
-            "url",
-            "code",
-            "name",
-            "description",
-            "criticality",
-            "status",
-            "owner_group",
-            "service_hours",
-            "departments",
-            "availability_target",
-        )
-        extra_kwargs = {"departments": {"required": False}}
-
-
-class ConfigurationItemSerializer(ObjectSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:configurationitem-detail")
-
-    class Meta:
-        model = ConfigurationItem
-        fields = (
-            "id",
-            "url",
-            "code",
-            "name",
-            "ci_class",
-            "status",
-            "criticality",
-            "location",
-            "department",
-            "owner_group",
-            "services",
-        )
-        extra_kwargs = {"services": {"required": False}}
 
 
 class RelationshipSerializer(ObjectSerializer):
@@ -69,6 +23,13 @@ class RelationshipSerializer(ObjectSerializer):
 
     source_code = serializers.CharField(source="source.code", read_only=True)
     target_code = serializers.CharField(source="target.code", read_only=True)
+    change_number = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=_("The change (RFC) the write was made under; kept with the audit entry."),
+    )
 
     class Meta:
         model = Relationship
@@ -81,6 +42,7 @@ class RelationshipSerializer(ObjectSerializer):
             "target_code",
             "note",
             "created_at",
+            "change_number",
         )
         read_only_fields = ("created_at",)
         # The rules (classes, loops, duplicates) are the service's; the database's unique
@@ -129,16 +91,6 @@ class ImpactSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ConfigurationItemPermissions(DjangoModelPermissions):
-    """Relationships belong to the items they join: reading them needs
-    view_configurationitem; the service checks change_configurationitem for writes."""
-
-    perms_map = {
-        method: ([] if method == "OPTIONS" else ["cmdb.view_configurationitem"])
-        for method in DjangoModelPermissions.perms_map
-    }
-
-
 class RelationshipViewSet(mixins.DestroyModelMixin, ObjectViewSet):
     """Typed, directed relationships between configuration items (依赖, 运行于, 托管于,
     连接, 备份于, 使用). Create and delete go through the services' rules: a type not
@@ -162,11 +114,16 @@ class RelationshipViewSet(mixins.DestroyModelMixin, ObjectViewSet):
             data["type"],
             actor=request.user,
             note=data.get("note", ""),
+            change_number=data.get("change_number", ""),
         )
         return Response(self.read_back(relationship), status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Relationship) -> None:
-        unrelate_cis(instance, actor=self.request.user)
+        unrelate_cis(
+            instance,
+            actor=self.request.user,
+            change_number=self.request.query_params.get("change_number", "")[:64],
+        )
 
 
 def impact_data(impact: Impact) -> dict[str, Any]:
@@ -193,44 +150,3 @@ def impact_data(impact: Impact) -> dict[str, Any]:
         "depends_on": reached(impact.depends_on),
         "truncated": impact.truncated,
     }
-
-
-class ServiceViewSet(ObjectViewSet):
-    """The business services clinical departments rely on (HIS, EMR, PACS, …)."""
-
-    queryset = Service.objects.prefetch_related(
-        Prefetch("departments", queryset=Department.objects.only("id"))
-    )
-    serializer_class = ServiceSerializer
-    filterset_fields = ("status", "criticality", "owner_group", "departments")
-
-
-class ConfigurationItemViewSet(ObjectViewSet):
-    """Configuration items (配置项): servers, workstations, printers, applications, …"""
-
-    queryset = ConfigurationItem.objects.prefetch_related(
-        Prefetch("services", queryset=Service.objects.only("id"))
-    )
-    serializer_class = ConfigurationItemSerializer
-    filterset_fields = (
-        "ci_class",
-        "status",
-        "criticality",
-        "department",
-        "owner_group",
-        "services",
-    )
-
-    @extend_schema(
-        responses={200: ImpactSerializer},
-        description=str(
-            _(
-                "Impact analysis: every item whose relationships lead to this one (what "
-                "fails with it), their business services and the departments concerned; "
-                "and everything this item relies on."
-            )
-        ),
-    )
-    @action(detail=True, methods=["get"])
-    def impact(self, request: Request, pk: Any = None) -> Response:
-        return Response(impact_data(impact_of(self.get_object())))
