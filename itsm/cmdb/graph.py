@@ -9,22 +9,27 @@ for a class it does not know."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any
 
 from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.cmdb.choices import RelationshipType
 from itsm.cmdb.models import ConfigurationItem, Relationship
 from itsm.cmdb.services import Impact, Reached
 
-# Beyond a few hundred nodes a drawing is a hairball and the browser slows down; the
-# nearest items are the ones worth seeing, the rest is counted (`omitted`).
-MAX_NODES = 300
+# Beyond some eighty nodes a drawing is a hairball: the nearest items are drawn one by
+# one, the rest as one node per side, depth and class ("工作站 ×412"), and counted in
+# `omitted`.
+MAX_NODES = 80
+# More items than this of one class at one depth on one side (the workstations of a
+# hospital behind a database) are one box, whatever the room.
+GROUP_OVER = 6
 HOSPITAL = "hospital"
 
 
@@ -104,17 +109,22 @@ def _path(reached: Reached, centre: str, *, upwards: bool) -> str:
     return " ".join(parts)
 
 
-def _nearest(impact: Impact, room: int) -> tuple[list[tuple[Reached, bool]], int]:
-    """The reached items to draw, nearest first (the affected before the relied-on at the
-    same depth), and how many did not fit. An item reached both ways (a ring) is drawn
-    once, as affected: that is what its failure does."""
+def _nearest(
+    impact: Impact, room: int
+) -> tuple[list[tuple[Reached, bool]], list[tuple[Reached, bool]]]:
+    """The reached items to draw one by one, nearest first (the affected before the
+    relied-on at the same depth), and those that did not fit. An item reached both ways (a
+    ring) is drawn once, as affected: that is what its failure does."""
     affected_ids = {r.ci.id for r in impact.affected}
     reached = [(r, True) for r in impact.affected] + [
         (r, False) for r in impact.depends_on if r.ci.id not in affected_ids
     ]
     reached.sort(key=lambda pair: (pair[0].depth, not pair[1], pair[0].ci.code))
+    sizes = Counter((up, r.depth, r.ci.ci_class) for r, up in reached)
+    crowded = [(r, up) for r, up in reached if sizes[up, r.depth, r.ci.ci_class] > GROUP_OVER]
+    single = [(r, up) for r, up in reached if sizes[up, r.depth, r.ci.ci_class] <= GROUP_OVER]
     room = max(room, 0)
-    return reached[:room], max(len(reached) - room, 0)
+    return single[:room], single[room:] + crowded
 
 
 def impact_graph(impact: Impact, *, limit: int | None = None) -> dict[str, Any]:
@@ -135,14 +145,17 @@ def impact_graph(impact: Impact, *, limit: int | None = None) -> dict[str, Any]:
     room -= hospital
     departments = impact.departments[:room]
     room -= len(departments)
-    reached, omitted = _nearest(impact, room)
+    reached, rest = _nearest(impact, room)
+    omitted = len(rest)
     omitted += len(impact.services) - len(services) + len(impact.departments) - len(departments)
     omitted += impact.whole_hospital and not hospital
 
     ci_url = _url_maker("cmdb:ci_detail")
     service_url = _url_maker("sla:service_detail")
     centre_class = _class_code(ci)
-    class_names = _class_names({centre_class, *(r.ci.ci_class for r, _up in reached)})
+    class_names = _class_names(
+        {centre_class, *(r.ci.ci_class for r, _up in reached), *(r.ci.ci_class for r, _up in rest)}
+    )
     deepest = max((r.depth for r, up in reached if up), default=0)
     service_layer = -deepest - 1
     department_layer = service_layer - 1 if services else service_layer
@@ -220,8 +233,41 @@ def impact_graph(impact: Impact, *, limit: int | None = None) -> dict[str, Any]:
             }
         )
 
+    groups: dict[tuple[bool, int, str], int] = {}
+    for r, upwards in rest:
+        key = (upwards, r.depth, r.ci.ci_class)
+        groups[key] = groups.get(key, 0) + 1
+    group_links = []
+    for (upwards, depth, class_code), count in sorted(groups.items()):
+        group_id = "group-%s-%d-%s" % ("up" if upwards else "down", depth, class_code)
+        class_name = class_names.get(class_code, class_code)
+        nodes.append(
+            {
+                "id": group_id,
+                "name": "%s ×%d" % (class_name, count),
+                "title": "",
+                "kind": "group",
+                "category": int(Category.AFFECTED if upwards else Category.DEPENDS_ON),
+                "layer": -depth if upwards else depth,
+                "depth": depth,
+                "details": [
+                    ngettext(
+                        "%(count)d more %(class)s, %(depth)d away, not drawn one by one.",
+                        "%(count)d more %(class)s, %(depth)d away, not drawn one by one.",
+                        count,
+                    )
+                    % {"count": count, "class": class_name, "depth": depth}
+                ],
+            }
+        )
+        # Towards the item: what fails with it points at it, what it relies on away.
+        source, target = (group_id, ci_node_id(ci.pk)) if upwards else (ci_node_id(ci.pk), group_id)
+        group_links.append(
+            {"source": source, "target": target, "type": "group", "relation": "×%d" % count}
+        )
+
     drawn = {ci.pk, *(r.ci.id for r, _up in reached)}
-    links = _relationship_links(drawn)
+    links = _relationship_links(drawn) + group_links
     links += _service_links(drawn, services, {d.pk for d in departments}, hospital)
     department_ids = {d.pk for d in departments}
     owners = [(ci.pk, ci.department_id)] + [(r.ci.id, r.ci.department_id) for r, up in reached]

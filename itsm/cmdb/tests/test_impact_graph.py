@@ -152,11 +152,16 @@ class ImpactGraphTests(BaseTestCase):
         # 7 nodes at most: the item, 2 services, 3 departments (whole hospital first), and
         # room for one item: the nearest (depth 1, affected before relied-on).
         graph = self.graph_of(self.database, limit=7)
-        self.assertEqual(len(graph["nodes"]), 7)
-        names = {node["name"] for node in graph["nodes"]}
+        single = [node for node in graph["nodes"] if node["kind"] != "group"]
+        self.assertEqual(len(single), 7)
+        names = {node["name"] for node in single}
         self.assertEqual(names, {"DB-PACS", "PACS", "RIS", "全院", "急诊科", "放射科", "APP-PACS"})
-        # Left out: APP-RIS, SRV-PACSDB, SAN-01.
+        # Not drawn one by one: APP-RIS, SRV-PACSDB, SAN-01 — one box per side, depth, class.
         self.assertEqual(graph["omitted"], 3)
+        groups = {
+            (node["layer"], node["name"]) for node in graph["nodes"] if node["kind"] == "group"
+        }
+        self.assertEqual(groups, {(-2, "应用系统 ×1"), (1, "服务器 ×1"), (2, "存储 ×1")})
         ids = {node["id"] for node in graph["nodes"]}
         for link_ in graph["links"]:
             self.assertIn(link_["source"], ids)
@@ -164,7 +169,8 @@ class ImpactGraphTests(BaseTestCase):
 
     def test_even_services_and_departments_are_cut_when_the_limit_is_tiny(self) -> None:
         graph = self.graph_of(self.database, limit=2)
-        self.assertEqual([node["name"] for node in graph["nodes"]], ["DB-PACS", "PACS"])
+        single = [node["name"] for node in graph["nodes"] if node["kind"] != "group"]
+        self.assertEqual(single, ["DB-PACS", "PACS"])
         self.assertEqual(graph["omitted"], 1 + 3 + 4)
 
     def test_the_graph_reads_a_fixed_number_of_queries_whatever_its_size(self) -> None:
@@ -180,7 +186,11 @@ class ImpactGraphTests(BaseTestCase):
         impact = impact_of(self.database)
         with CaptureQueriesContext(connection) as large:
             graph = impact_graph(impact)
-        self.assertEqual(len(graph["nodes"]), 5 + 30 + 2 + 3)
+        # Every reached item is drawn: one by one, or in a box of its class and depth.
+        reached = {r.ci.id for r in [*impact.affected, *impact.depends_on]}
+        single = [node for node in graph["nodes"] if node["kind"] == "ci"]
+        self.assertEqual(len(single) - 1 + graph["omitted"], len(reached))
+        self.assertTrue(any(node["kind"] == "group" for node in graph["nodes"]))
         self.assertEqual(len(large), len(small))
         self.assertLessEqual(len(large), 3)
 

@@ -27,7 +27,7 @@
     location: "pin"
   };
   var HOUSE = "path://M10,0 L20,9 L17,9 L17,20 L3,20 L3,9 L0,9 Z";
-  var KIND_SYMBOLS = { service: "diamond", department: HOUSE, hospital: HOUSE };
+  var KIND_SYMBOLS = { service: "diamond", department: HOUSE, hospital: HOUSE, group: "roundRect" };
   var PER_ROW = 10;
   var COLUMN = 140;
   var MAX_COLUMN = 420;
@@ -102,7 +102,7 @@
       x: node.x,
       y: node.y,
       symbol: symbolOf(node),
-      symbolSize: isCentre ? 38 : node.kind === "ci" ? 20 : 24,
+      symbolSize: isCentre ? 38 : node.kind === "group" ? [34, 22] : node.kind === "ci" ? 20 : 24,
       itemStyle: isCentre
         ? { color: colour, borderColor: "#212529", borderWidth: 3, shadowBlur: 12, shadowColor: colour }
         : { color: colour, borderColor: "#fff", borderWidth: 1 },
