@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from itsm.cmdb import graph_views, pages, views
+from itsm.cmdb import graph_views, import_views, pages, views
 
 app_name = "cmdb"
 urlpatterns: list[URLPattern] = [
@@ -22,4 +22,10 @@ urlpatterns: list[URLPattern] = [
         name="ci_attribute_fields",
     ),
     path("cis/lookup/", pages.ItemLookupView.as_view(), name="ci_lookup"),
+    path("import/", import_views.ImportView.as_view(), name="import"),
+    path("import/template.xlsx", import_views.ImportTemplateView.as_view(), name="import_template"),
+    path("import/<str:job>/", import_views.ImportJobView.as_view(), name="import_job"),
+    path(
+        "import/<str:job>/confirm/", import_views.ImportConfirmView.as_view(), name="import_confirm"
+    ),
 ]
