@@ -4,7 +4,7 @@ that walks those relationships."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -98,33 +98,51 @@ def check_item(
         errors["ci_class"] = [str(_("Unknown class."))]
     if item.location_id is not None:
         errors.update(_location_errors(item, tree))
-    if item.contract is not None and item.vendor_id is not None:
-        if item.contract.vendor_id != item.vendor_id:
-            errors["contract"] = [str(_("The contract is with another vendor."))]
+    if item.contract is not None and item.vendor_id not in (None, item.contract.vendor_id):
+        errors["contract"] = [str(OTHER_VENDOR)]
     if errors:
         raise ValidationError(errors)
+
+
+def location_refusal(tree: ClassTree, location_class: str) -> str | None:
+    """Why an item of class `location_class` cannot be another item's location, or None.
+    With `location_loops`, the location rules the services and the import share."""
+    if not tree.is_a(location_class, ConfigurationItemClass.LOCATION):
+        return str(_("A location must be a location item (campus, building, floor or room)."))
+    return None
+
+
+def location_loops(item: Any, location: Any, parent_of: Callable[[Any], Any]) -> bool:
+    """Whether putting `item` in `location` would place it inside itself. `parent_of`
+    gives a location's own location, None at the top; items are named by any key (ids for
+    the services, row keys for an import). A loop above that does not pass through the
+    item is the loop's own members' error, not this item's."""
+    seen = set()
+    here = location
+    while here is not None and here not in seen:
+        if here == item:
+            return True
+        seen.add(here)
+        here = parent_of(here)
+    return False
+
+
+INSIDE_ITSELF = _("A location cannot be inside itself.")
+OTHER_VENDOR = _("The contract is with another vendor.")
 
 
 def _location_errors(item: ConfigurationItem, tree: ClassTree) -> dict[str, list[str]]:
     location = item.location
     if location is None:
         return {}
-    if not tree.is_a(location.ci_class_id, ConfigurationItemClass.LOCATION):
-        return {
-            "location": [
-                str(_("A location must be a location item (campus, building, floor or room)."))
-            ]
-        }
-    seen = {location.pk}
-    here = location
-    while here.location_id is not None and item.pk is not None:
-        if here.location_id == item.pk or here.location_id in seen:
-            return {"location": [str(_("A location cannot be inside itself."))]}
-        seen.add(here.location_id)
-        here = ConfigurationItem.objects.only("pk", "location_id").get(pk=here.location_id)
-    if item.pk is not None and location.pk == item.pk:
-        return {"location": [str(_("A location cannot be inside itself."))]}
-    return {}
+
+    def parent_of(pk: int) -> int | None:
+        return ConfigurationItem.objects.filter(pk=pk).values_list("location_id", flat=True).first()
+
+    refusal = location_refusal(tree, location.ci_class_id)
+    if refusal is None and item.pk is not None and location_loops(item.pk, location.pk, parent_of):
+        refusal = str(INSIDE_ITSELF)
+    return {"location": [refusal]} if refusal else {}
 
 
 @transaction.atomic

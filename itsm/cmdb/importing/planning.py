@@ -37,6 +37,7 @@ from itsm.cmdb.importing.common import (
 from itsm.cmdb.importing.edges import plan_relationships
 from itsm.cmdb.importing.reading import Column, choice_map, item_columns, normalise, read_sheets
 from itsm.cmdb.models import AttributeDefinition, ConfigurationItem, Contract, Service
+from itsm.cmdb.services import INSIDE_ITSELF, OTHER_VENDOR, location_loops, location_refusal
 from itsm.core.services import diff
 
 
@@ -413,22 +414,20 @@ class Planner:
             if number and contract is None:
                 errors["contract"] = _("No contract “%(value)s”.") % {"value": number}
             item.contract_id = contract[0] if contract else None
-            if contract and item.vendor_id is not None and contract[1] != item.vendor_id:
-                errors["contract"] = _("The contract is with another vendor.")
+            if contract and item.vendor_id not in (None, contract[1]):
+                errors["contract"] = str(OTHER_VENDOR)
         if "location" in cell:
             code = cell_text(cell["location"])
             location = self.keys.get(code) if code else None
             if code and (location is None or location not in self.classes):
                 errors["location"] = _("No configuration item “%(value)s”.") % {"value": code}
                 location = None
-            elif location is not None and not lookups.is_a(
-                self.classes[location], ConfigurationItemClass.LOCATION
+            elif location is not None and (
+                refusal := location_refusal(lookups.tree, self.classes[location])
             ):
-                errors["location"] = _(
-                    "A location must be a location item (campus, building, floor or room)."
-                )
+                errors["location"] = refusal
             elif location is not None and location == key:
-                errors["location"] = _("A location cannot be inside itself.")
+                errors["location"] = str(INSIDE_ITSELF)
             item.location_id = location
             if lookups.is_a(item.ci_class_id, ConfigurationItemClass.LOCATION):
                 self.locations[key] = location
@@ -516,17 +515,11 @@ class Planner:
     def check_locations(self) -> None:
         """No location inside itself, however far up: the chains after the import."""
         for key, number in self.rows.items():
-            if key not in self.locations:
+            parent = self.locations.get(key)
+            if parent is None or parent == key:
                 continue
-            seen = {key}
-            here = self.locations.get(key)
-            while here is not None and here not in seen:
-                seen.add(here)
-                here = self.locations.get(here)
-            if here == key and self.locations.get(key) != key:
-                self.error(
-                    number, self.header("location"), _("A location cannot be inside itself.")
-                )
+            if location_loops(key, parent, self.locations.get):
+                self.error(number, self.header("location"), str(INSIDE_ITSELF))
 
 
 def _separate_unchanged(plan: ImportPlan) -> None:
