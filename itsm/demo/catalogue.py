@@ -748,13 +748,12 @@ def create_items(
     departments: dict[str, Department],
     groups: dict[str, SupportGroup],
     services: dict[str, Service],
-    building_codes: dict[str, str] | None = None,
 ) -> int:
     """Create the items the database does not have yet (by code), in bulk, each in the
     location item its place text names (`Places`); returns how many."""
     existing = set(ConfigurationItem.objects.values_list("code", flat=True))
     new = [spec for spec in specs if spec.code not in existing]
-    places = Places(building_codes)
+    places = Places()
     located = [places.resolve(spec.location) for spec in new]
     created = ConfigurationItem.objects.bulk_create(
         ConfigurationItem(

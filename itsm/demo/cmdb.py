@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from django.db.models import Q
 from django.utils import timezone
 
 from itsm.accounts.models import Department, SupportGroup, Vendor
@@ -37,21 +38,12 @@ from itsm.demo.catalogue import (
     K,
     create_items,
 )
-from itsm.demo.locations import place_text
+from itsm.demo.locations import BUILDINGS, place_text
 
 T = RelationshipType
 DESK, NET, SYS, APPS, DBA = "桌面运维组", "网络组", "系统组", "应用组", "数据库二线"
 
 # Buildings: (code, name, floors, department that owns the floor's wiring closet).
-BUILDINGS: tuple[tuple[str, str, int, str], ...] = (
-    ("OPD", "门诊楼", 6, "OPD"),
-    ("ED", "急诊楼", 3, "ED"),
-    ("IPA", "住院楼A座", 13, "IPD"),
-    ("IPB", "住院楼B座", 13, "IPD"),
-    ("MT", "医技楼", 4, "RAD"),
-    ("ADM", "行政楼", 6, "IT"),
-    ("LOG", "后勤楼", 2, "LOGI"),
-)
 # Buildings whose floors are busy enough for a second stacked access switch.
 STACKED = {"OPD", "IPA", "IPB"}
 ACCESS_POINTS_PER_FLOOR = 4
@@ -895,8 +887,7 @@ def load_cmdb(
     """Add the CIs and relationships the database does not have yet (after
     `load_configuration_items`, whose items this wires in); returns how many of each."""
     locations = {code: dept.location for code, dept in departments.items()}
-    building_codes = {name: code for code, name, _floors, _dept in BUILDINGS}
-    items = create_items(cmdb_specs(locations), departments, groups, services, building_codes)
+    items = create_items(cmdb_specs(locations), departments, groups, services)
     rows = _rows()
     edges = list(dict.fromkeys(wiring(rows)))
     check_wiring(edges, rows)
@@ -929,6 +920,13 @@ def enrich(today: dt.date) -> None:
         ci_class_id="physical_server"
     )
     ConfigurationItem.objects.filter(ci_class__code=K.SERVER).update(ci_class_id="virtual_server")
+    for prefix, ci_class in (("SW-", "switch"), ("AP-", "wireless_ap"), ("FW-", "firewall")):
+        ConfigurationItem.objects.filter(
+            ci_class__code=K.NETWORK_DEVICE, code__startswith=prefix
+        ).update(ci_class_id=ci_class)
+    ConfigurationItem.objects.filter(ci_class__code=K.PRINTER).filter(
+        Q(name__contains="条码") | Q(name__contains="腕带")
+    ).update(ci_class_id="barcode_printer")
     vendors = {v.name: v for v in Vendor.objects.all()}
     contracts: dict[str, Contract] = {}
     for vendor, number, name, classes in _CONTRACTS:
@@ -966,6 +964,14 @@ def enrich(today: dt.date) -> None:
             item.ip_address = "10.10.%d.%d" % (n // 200, n % 200 + 20)
         elif root == K.WORKSTATION:
             item.attributes = {"os": "Windows 10 专业版"}
+        elif root == K.STORAGE:
+            item.attributes = {"capacity_tb": 120 if "PACS" in item.code else 40}
+            item.attributes["raid_level"] = "RAID 6"
+        elif root == K.NETWORK_DEVICE:
+            item.attributes = {
+                "model": "华为 CloudEngine 6881" if "CORE" in item.code else "华为 S5735"
+            }
+            item.attributes["ports"] = 48
         elif root == K.SOFTWARE_LICENCE:
             item.attributes = {"seats": 50 if "PACS" in item.code else 16}
             item.attributes["expires_on"] = dt.date(today.year + 1, 6, 30).isoformat()

@@ -10,14 +10,25 @@ from zlib import crc32
 from itsm.cmdb.models import ConfigurationItem
 
 CAMPUS_CODE, CAMPUS_NAME = "LOC-MAIN", "院本部"
+# The hospital's buildings: (code, name, floors, department that owns the floor's wiring
+# closet).
+BUILDINGS: tuple[tuple[str, str, int, str], ...] = (
+    ("OPD", "门诊楼", 6, "OPD"),
+    ("ED", "急诊楼", 3, "ED"),
+    ("IPA", "住院楼A座", 13, "IPD"),
+    ("IPB", "住院楼B座", 13, "IPD"),
+    ("MT", "医技楼", 4, "RAD"),
+    ("ADM", "行政楼", 6, "IT"),
+    ("LOG", "后勤楼", 2, "LOGI"),
+)
+_BUILDING_CODES = {name: code for code, name, _floors, _department in BUILDINGS}
 _PLACE = re.compile(r"^(?P<building>.+?)(?P<floor>B?\d+)层\s*(?P<rest>.*)$")
 
 
 class Places:
     """Location items by name, created on first use (idempotent: found again by code)."""
 
-    def __init__(self, building_codes: dict[str, str] | None = None) -> None:
-        self.building_codes = building_codes or {}
+    def __init__(self) -> None:
         self.items = {
             item.code: item for item in ConfigurationItem.objects.filter(code__startswith="LOC-")
         }
@@ -42,7 +53,7 @@ class Places:
         if match is None:
             return self.campus, text
         building_name, floor = match.group("building"), match.group("floor")
-        code = self.building_codes.get(building_name) or "%05d" % (
+        code = _BUILDING_CODES.get(building_name) or "%05d" % (
             crc32(building_name.encode()) % 100_000
         )
         building = self._get("LOC-" + code, building_name, self.campus, "building")
