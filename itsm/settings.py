@@ -272,4 +272,9 @@ ITSM_WEB_WORKERS = int(env("WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
 ITSM_PERIODIC_JOBS = [
     ("itsm.incidents.services.escalate_incidents", 60),
     ("itsm.incidents.services.close_resolved_incidents", 600),
+    ("itsm.problems.services.detect_trends", 3600),
 ]
+# Trend detection proposes a problem for COUNT or more incidents on one CI or service
+# within DAYS days that no problem covers.
+ITSM_PROBLEM_TREND_COUNT = int(env("PROBLEM_TREND_COUNT", "3"))
+ITSM_PROBLEM_TREND_DAYS = int(env("PROBLEM_TREND_DAYS", "7"))

@@ -69,6 +69,25 @@ _DESK = (
     "incidents.link_incident",
 )
 
+# The knowledge base: requesters read the published articles meant for everyone (without
+# view_article); IT staff read every published article and write drafts; IT managers and
+# administrators review, publish and retire them.
+_WRITE_KNOWLEDGE = (
+    "knowledge.view_article",
+    "knowledge.add_article",
+    "knowledge.change_article",
+)
+_REVIEW_KNOWLEDGE = (*_WRITE_KNOWLEDGE, "knowledge.review_article")
+# Problem management: the desk reads problems (to link its calls); front-line engineers and
+# IT managers are problem managers; back-line engineers work the problems of their groups.
+_VIEW_PROBLEMS = ("problems.view_problem", "problems.view_proposedproblem")
+_WORK_PROBLEMS = (*_VIEW_PROBLEMS, "problems.change_problem")
+_MANAGE_PROBLEMS = (
+    *_WORK_PROBLEMS,
+    "problems.add_problem",
+    "problems.manage_problem",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.REQUESTER: (
         "incidents.view_incident",
@@ -78,20 +97,40 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.cancel_incident",
         "cmdb.view_service",
     ),
-    Role.AGENT: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK),
-    Role.FRONT_LINE: (*_READ_ORGANISATION, *_READ_SERVICE_LEVELS, *_DESK, *_CHANGE_CMDB),
-    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK),
+    Role.AGENT: (
+        *_READ_ORGANISATION,
+        *_READ_SERVICE_LEVELS,
+        *_DESK,
+        *_WRITE_KNOWLEDGE,
+        *_VIEW_PROBLEMS,
+    ),
+    Role.FRONT_LINE: (
+        *_READ_ORGANISATION,
+        *_READ_SERVICE_LEVELS,
+        *_DESK,
+        *_CHANGE_CMDB,
+        *_WRITE_KNOWLEDGE,
+        *_MANAGE_PROBLEMS,
+    ),
+    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK, *_WRITE_KNOWLEDGE, *_WORK_PROBLEMS),
     Role.MANAGER: (
         *_READ_ORGANISATION,
         *_READ_SERVICE_LEVELS,
         *_CHANGE_SERVICE_LEVELS,
         *_DESK,
+        *_REVIEW_KNOWLEDGE,
+        *_MANAGE_PROBLEMS,
     ),
     Role.ADMIN: (
         *_READ_ORGANISATION,
         *_READ_SERVICE_LEVELS,
         *_CHANGE_SERVICE_LEVELS,
         *_DESK,
+        *_REVIEW_KNOWLEDGE,
+        *_MANAGE_PROBLEMS,
+        "knowledge.add_category",
+        "knowledge.change_category",
+        "knowledge.view_category",
         "accounts.add_department",
         "accounts.change_department",
         "accounts.add_supportgroup",
@@ -113,6 +152,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cmdb.delete_contract",
         "core.change_priorityrule",
         "core.view_priorityrule",
+        *_MANAGE_PROBLEMS,
     ),
 }
 

@@ -25,8 +25,11 @@ from itsm.cmdb.api import (
     ServiceViewSet,
 )
 from itsm.core.api.schema import ApiSchema
+from itsm.core.api.search import SearchApiView
 from itsm.incidents.api import IncidentViewSet
-from itsm.reports.api import SlaComplianceApiView
+from itsm.knowledge.api import ArticleViewSet
+from itsm.problems.api import ProblemViewSet, ProposedProblemViewSet
+from itsm.reports.api import FirstContactApiView, SlaComplianceApiView
 from itsm.sla.api import (
     AgreementViewSet,
     CalendarDayViewSet,
@@ -76,10 +79,15 @@ router.register("calendar-days", CalendarDayViewSet, basename="calendarday")
 router.register("statutory-days", StatutoryDayViewSet, basename="statutoryday")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("duty-shifts", DutyShiftViewSet, basename="dutyshift")
+router.register("problems", ProblemViewSet, basename="problem")
+router.register("proposed-problems", ProposedProblemViewSet, basename="proposedproblem")
+router.register("articles", ArticleViewSet, basename="article")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("search/", SearchApiView.as_view(), name="search"),
     path("reports/sla-compliance/", SlaComplianceApiView.as_view(), name="report_sla_compliance"),
+    path("reports/first-contact/", FirstContactApiView.as_view(), name="report_first_contact"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

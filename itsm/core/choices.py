@@ -50,3 +50,16 @@ class TicketPendingReason(models.TextChoices):
     VENDOR = "vendor", _("Waiting for the vendor")
     PARTS = "parts", _("Waiting for parts")
     CHANGE = "change", _("Waiting for a change")
+
+
+class SearchKind(models.TextChoices):
+    """What a search hit is: the type tabs of the search page and `type=` of the API."""
+
+    ARTICLE = "article", _("Article")
+    INCIDENT = "incident", _("Incident")
+    PROBLEM = "problem", _("Problem")
+
+
+class SearchVisibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")

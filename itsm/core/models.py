@@ -17,6 +17,8 @@ from itsm.core.choices import (
     CommentVisibility,
     DeliveryChannel,
     DeliveryStatus,
+    SearchKind,
+    SearchVisibility,
     TicketImpact,
     TicketPriority,
     TicketUrgency,
@@ -323,3 +325,48 @@ class Delivery(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:core_delivery_change", args=[self.pk])
+
+
+class SearchDocument(models.Model):
+    """The searchable text of one record (an article, incident or problem): its words
+    segmented once when the record is written, so that SQLite FTS5 and PostgreSQL full
+    text index the same tokens. Written only through `itsm.core.search.index_document`."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(_("type"), max_length=16, choices=SearchKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    # Lower-case words of title and text, one space between them: what the full-text
+    # index (a virtual table on SQLite, a GIN index on PostgreSQL) reads.
+    tokens = models.TextField(_("tokens"), blank=True)
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=16,
+        choices=SearchVisibility.choices,
+        default=SearchVisibility.INTERNAL,
+    )
+    # The ids of the record's services as ",3,7,": an article can be about several.
+    service_ids = models.CharField(_("services"), max_length=500, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    helpful = models.IntegerField(_("helpful votes"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-updated_at", "-id")
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("content_type", "object_id"), name="unique_search_document"
+            ),
+        )
+        indexes = (models.Index(fields=("kind", "updated_at"), name="search_kind_idx"),)
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        target = self.target
+        return str(target.get_absolute_url()) if target is not None else ""

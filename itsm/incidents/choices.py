@@ -50,6 +50,7 @@ class IncidentResolutionCode(models.TextChoices):
     REQUEST_FULFILLED = "request_fulfilled", _("Request fulfilled")
     NOT_REPRODUCIBLE = "not_reproducible", _("Could not reproduce")
     DUPLICATE = "duplicate", _("Duplicate")
+    SOLVED_BY_KB = "solved_by_kb", _("Solved by a knowledge article")
 
 
 class IncidentRoutingKind(models.TextChoices):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from itsm.accounts.models import SupportGroup, User
 from itsm.incidents.choices import IncidentPendingReason, IncidentResolutionCode
 from itsm.incidents.models import Incident
+from itsm.knowledge.models import Article
 
 INCIDENT_FIELDS = (
     "kind",
@@ -54,6 +55,19 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.instance.pk:
             del self.fields["assignment_group"]
             self.fields["reported_at"].disabled = True
+
+
+class ConsoleIncidentForm(IncidentForm):
+    """The console's form: a suggested article's "solve with this article" button sends
+    the article, and the call is logged and resolved at once. Which articles may solve a
+    call is the service's rule (published, readable by the agent)."""
+
+    solved_by_article = forms.ModelChoiceField(
+        label=_("Solved by article"),
+        queryset=Article.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
 
 class PortalIncidentForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -99,6 +99,21 @@ class Incident(Ticket):
     reassignment_count = models.PositiveIntegerField(
         _("reassignment count"), default=0, editable=False
     )
+    solved_by_article = models.ForeignKey(
+        "knowledge.Article",
+        verbose_name=_("solved by article"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="solved_incidents",
+        editable=False,
+    )
+    first_contact = models.BooleanField(
+        _("resolved at first contact"),
+        default=False,
+        editable=False,
+        help_text=_("Resolved by the service desk while logging it, without assignment."),
+    )
 
     objects = IncidentQuerySet.as_manager()
 

@@ -32,9 +32,12 @@ from itsm.core.services import (
     write_audit,
 )
 from itsm.core.workflow import apply_transition
-from itsm.incidents.choices import IncidentStatus
+from itsm.incidents.choices import IncidentResolutionCode, IncidentStatus
 from itsm.incidents.models import Incident
+from itsm.incidents.search import index_incident
 from itsm.incidents.workflow import INCIDENT_WORKFLOW, WORKING, is_routed_to_actor
+from itsm.knowledge.models import Article
+from itsm.knowledge.services import link_article
 from itsm.sla.choices import AgreementKind, TicketEvent
 from itsm.sla.models import Clock, EscalationRule
 from itsm.sla.services import (
@@ -128,6 +131,50 @@ def log_incident(data: Mapping[str, Any], *, actor: Any) -> Incident:
             actor=actor,
             data={"assignment_group": group.pk, "assignee": getattr(assignee, "pk", None)},
         )
+    index_incident(incident)
+    return incident
+
+
+@transaction.atomic
+def solve_incident_by_article(data: Mapping[str, Any], *, article: Article, actor: Any) -> Incident:
+    """Log a call and resolve it at once with a knowledge article (first-contact
+    resolution at the desk): the incident is logged, resolved with the code "solved by
+    KB" and a note naming the article, marked as solved at first contact, and linked to
+    the article, all or nothing. Only a published article the actor may read will do,
+    and an incident solved at the desk is not assigned to any group."""
+    if not actor.has_perm("incidents.resolve_incident"):
+        raise PermissionDenied(_("You may not resolve incidents."))
+    if not Article.objects.visible_to(actor).published().filter(pk=article.pk).exists():
+        raise ValidationError(
+            {"solved_by_article": _("Only a published article you may read can solve a call.")}
+        )
+    if data.get("assignment_group") is not None:
+        raise ValidationError(
+            {"assignment_group": _("A call solved at first contact is not assigned.")}
+        )
+    incident = log_incident(data, actor=actor)
+    notes = _("Solved at first contact with %(number)s %(title)s: %(url)s") % {
+        "number": article.number,
+        "title": article.title,
+        "url": settings.ITSM_BASE_URL + article.get_absolute_url(),
+    }
+    incident = transition_incident(
+        incident,
+        "resolve",
+        actor=actor,
+        data={"resolution_code": IncidentResolutionCode.SOLVED_BY_KB, "resolution_notes": notes},
+    )
+    incident.solved_by_article = article
+    incident.first_contact = True
+    incident.save(update_fields=["solved_by_article", "first_contact"])
+    write_audit(
+        incident,
+        actor=actor,
+        action="link",
+        changes={"solved_by_article_id": [None, article.pk], "first_contact": [False, True]},
+        note=article.number,
+    )
+    link_article(article, incident, actor=actor)
     return incident
 
 
@@ -178,6 +225,7 @@ def update_incident(
         record_event(locked, TicketEvent.CHANGED, at=locked.updated_at)
     if became_major:
         _announce_major(locked)
+    index_incident(locked)
     return locked
 
 
@@ -189,9 +237,18 @@ def transition_incident(
     data: Mapping[str, Any] | None = None,
     version: int | None = None,
 ) -> Incident:
-    return apply_transition(
-        incident, INCIDENT_WORKFLOW, name, actor=actor, data=dict(data or {}), version=version
-    )
+    """Apply one transition of the incident workflow; the search index follows the new
+    status and resolution notes in the same transaction."""
+    with transaction.atomic():
+        incident = apply_transition(
+            incident, INCIDENT_WORKFLOW, name, actor=actor, data=dict(data or {}), version=version
+        )
+        index_incident(incident)
+        if name == "resolve":
+            # Resolving a parent resolves its open children with the same notes.
+            for child in incident.children.all():
+                index_incident(child)
+    return incident
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from django.urls import URLPattern, path
 
 from itsm.incidents import views
 from itsm.incidents.views.console import CiIncidentsView
+from itsm.incidents.views.knowledge import IncidentToKnowledgeView
 from itsm.incidents.views.page import IncidentImpactView
 
 app_name = "incidents"
@@ -20,6 +21,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/link/", views.IncidentLinkView.as_view(), name="incident_link"),
     path("<int:pk>/impact/", IncidentImpactView.as_view(), name="incident_impact"),
     path("<int:pk>/parent/", views.IncidentParentView.as_view(), name="incident_parent"),
+    path("<int:pk>/knowledge/", IncidentToKnowledgeView.as_view(), name="incident_knowledge"),
     path("requesters/", views.RequesterLookupView.as_view(), name="requester_lookup"),
     path("ci-incidents/", CiIncidentsView.as_view(), name="ci_incidents"),
     path("priority/", views.PriorityPreviewView.as_view(), name="priority_preview"),

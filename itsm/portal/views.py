@@ -17,7 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.choices import SearchKind
+from itsm.core.search import MAX_QUERY_LENGTH, search
 from itsm.core.views import (
+    ItsmView,
     ObjectDetailView,
     ObjectEditView,
     ObjectMixin,
@@ -31,6 +34,7 @@ from itsm.incidents.models import Incident
 from itsm.incidents.services import comment_on_incident, log_incident, transition_incident
 from itsm.incidents.views import timeline_items
 from itsm.incidents.workflow import INCIDENT_WORKFLOW
+from itsm.knowledge.choices import ArticleAudience, ArticleStatus
 
 # What a requester may do to his own incident from the portal.
 PORTAL_TRANSITIONS = ("confirm", "reopen", "cancel")
@@ -105,6 +109,31 @@ class PortalReportView(OwnIncidentsMixin, ObjectEditView):
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("portal:incident_detail", args=[obj.pk])
+
+
+class PortalArticleSuggestView(ItsmView):
+    """While a requester types what is wrong: the published articles meant for everyone
+    that look like it, so that she may help herself before sending the report. Never an
+    incident and never an internal article, whoever asks (IT staff report faults here
+    too, and see more elsewhere)."""
+
+    permission = "incidents.add_incident"
+    permission_message = OwnIncidentsMixin.permission_message
+    template_name = "portal/_article_suggestions.html"
+    shown: ClassVar[int] = 3
+    # Hits read before the public ones are kept: internal articles may rank first.
+    candidates: ClassVar[int] = 12
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        text = (request.GET.get("title") or "")[:MAX_QUERY_LENGTH]
+        found = search(text, user=request.user, kinds=[SearchKind.ARTICLE], limit=self.candidates)
+        articles = [
+            hit
+            for hit in found.hits
+            if hit.object.status == ArticleStatus.PUBLISHED
+            and hit.object.audience == ArticleAudience.PUBLIC
+        ]
+        return self.render({"articles": articles[: self.shown]})
 
 
 def report_received_message(incident: Incident) -> str:

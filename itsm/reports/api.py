@@ -18,8 +18,14 @@ from rest_framework.views import APIView
 from itsm.core.api.schema import ApiSchema, ValidationErrorSerializer
 from itsm.core.api.viewsets import activate_user_language
 from itsm.reports.choices import ReportDimension, ReportMetric
-from itsm.reports.forms import SlaReportForm
-from itsm.reports.services import REPORT_PERMISSION, ComplianceRow, ReportQuery, compliance_rows
+from itsm.reports.forms import FirstContactReportForm, SlaReportForm
+from itsm.reports.services import (
+    REPORT_PERMISSION,
+    ComplianceRow,
+    ReportQuery,
+    compliance_rows,
+    first_contact_rows,
+)
 from itsm.sla.choices import AgreementKind
 
 
@@ -137,5 +143,84 @@ class SlaComplianceApiView(APIView):
                 "metric": query.metric,
                 "kind": query.kind,
                 "rows": [row_data(query, row) for row in rows],
+            }
+        )
+
+
+class FirstContactRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    month = serializers.CharField(help_text=_("The month, as YYYY-MM."))
+    logged = serializers.IntegerField(help_text=_("Calls the service desk logged."))
+    first_contact = serializers.IntegerField(
+        help_text=_("Of those, the calls resolved at first contact.")
+    )
+    first_contact_rate = serializers.FloatField(allow_null=True, help_text=_("In per cent."))
+    resolved = serializers.IntegerField(help_text=_("Incidents resolved in the month."))
+    kb_solved = serializers.IntegerField(help_text=_("Of those, the ones solved by an article."))
+    kb_rate = serializers.FloatField(allow_null=True, help_text=_("In per cent."))
+
+
+class FirstContactReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    year = serializers.IntegerField()
+    month = serializers.IntegerField()
+    rows = FirstContactRowSerializer(many=True)
+
+
+class FirstContactApiView(APIView):
+    """GET /api/reports/first-contact/: the first-contact and knowledge-base resolution
+    rates of the twelve months up to the given one."""
+
+    permission_classes = [IsAuthenticated, CanViewReports]
+    schema = ApiSchema()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        activate_user_language(request)
+
+    @extend_schema(
+        operation_id="reports_first_contact",
+        tags=["reports"],
+        parameters=[
+            OpenApiParameter("year", int, description=str(_("Default: this year."))),
+            OpenApiParameter(
+                "month", int, description=str(_("1–12, the last month shown; default: this month."))
+            ),
+        ],
+        responses={
+            200: FirstContactReportSerializer,
+            400: OpenApiResponse(
+                response=ValidationErrorSerializer,
+                description=str(_("Invalid input: a message per field.")),
+            ),
+        },
+        description=str(
+            _(
+                "Per month: the calls the service desk logged (phone, walk-in, e-mail) and "
+                "those it resolved at first contact; the incidents resolved and those solved "
+                "by a knowledge article. Cancelled incidents are left out."
+            )
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        form = FirstContactReportForm(request.query_params)
+        if not form.is_valid():
+            return Response(form.errors_by_field(), status=status.HTTP_400_BAD_REQUEST)
+        year, month = form.cleaned_data["year"], form.cleaned_data["month"]
+        rows = first_contact_rows(year, month)
+        return Response(
+            {
+                "year": year,
+                "month": month,
+                "rows": [
+                    {
+                        "month": row.month.strftime("%Y-%m"),
+                        "logged": row.logged,
+                        "first_contact": row.first_contact,
+                        "first_contact_rate": row.first_contact_rate,
+                        "resolved": row.resolved,
+                        "kb_solved": row.kb_solved,
+                        "kb_rate": row.kb_rate,
+                    }
+                    for row in rows
+                ],
             }
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -22,8 +23,10 @@ from itsm.core.exports import (
     csv_chunks,
     workbook,
 )
+from itsm.core.exports import csv_response as core_csv_response
+from itsm.core.exports import xlsx_response as core_xlsx_response
 from itsm.reports.choices import ReportDimension, ReportMetric
-from itsm.reports.services import BreachedTicket, ComplianceRow, ReportQuery
+from itsm.reports.services import BreachedTicket, ComplianceRow, FirstContactRow, ReportQuery
 
 
 def month_label(row_month: Any) -> str:
@@ -123,3 +126,54 @@ def xlsx_response(
     response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
     attachment(response, file_name(query, "xlsx"))
     return response
+
+
+# The first-contact and knowledge-base resolution report ----------------------------------
+
+
+def first_contact_header() -> list[str]:
+    return [
+        gettext("Month"),
+        gettext("Calls logged by the desk"),
+        gettext("Resolved at first contact"),
+        gettext("First-contact resolution rate (%)"),
+        gettext("Incidents resolved"),
+        gettext("Solved by the knowledge base"),
+        gettext("Knowledge-base resolution rate (%)"),
+    ]
+
+
+def first_contact_table(rows: Sequence[FirstContactRow]) -> list[list[Any]]:
+    return [
+        [
+            month_label(row.month),
+            row.logged,
+            row.first_contact,
+            row.first_contact_rate,
+            row.resolved,
+            row.kb_solved,
+            row.kb_rate,
+        ]
+        for row in rows
+    ]
+
+
+def first_contact_file_name(rows: Sequence[FirstContactRow], extension: str) -> str:
+    return "first-contact-%s-%s.%s" % (
+        rows[0].month.strftime("%Y-%m"),
+        rows[-1].month.strftime("%Y-%m"),
+        extension,
+    )
+
+
+def first_contact_response(rows: Sequence[FirstContactRow], fmt: str) -> HttpResponseBase:
+    """The report as CSV or as an Excel file with one sheet."""
+    name = first_contact_file_name(rows, fmt)
+    if fmt == "csv":
+        return core_csv_response(name, first_contact_header(), first_contact_table(rows))
+    return core_xlsx_response(
+        name,
+        first_contact_header(),
+        first_contact_table(rows),
+        title=gettext("First-contact resolution"),
+    )

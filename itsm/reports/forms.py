@@ -88,3 +88,21 @@ class BreachedTicketsForm(SlaReportForm):
             except ValueError:
                 self.add_error("value", _("Not a value of this breakdown."))
         return data
+
+
+class FirstContactReportForm(forms.Form):
+    """The last month of the report's twelve; missing fields take this month."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    month = forms.TypedChoiceField(
+        label=_("Up to month"), choices=[(str(m), MONTHS[m]) for m in range(1, 13)], coerce=int
+    )
+
+    def __init__(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        today = timezone.localdate()
+        defaults = {"year": str(today.year), "month": str(today.month)}
+        given = {name: data[name] for name in ("year", "month") if name in data}
+        super().__init__({**defaults, **given}, **kwargs)
+
+    def errors_by_field(self) -> dict[str, list[str]]:
+        return {name: [str(m) for m in messages] for name, messages in self.errors.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext
@@ -14,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core.views import ItsmView, error_response
 from itsm.reports.choices import ReportDimension, ReportMetric
-from itsm.reports.exports import csv_response, xlsx_response
-from itsm.reports.forms import BreachedTicketsForm, SlaReportForm
+from itsm.reports.exports import csv_response, first_contact_response, xlsx_response
+from itsm.reports.forms import BreachedTicketsForm, FirstContactReportForm, SlaReportForm
 from itsm.reports.services import (
     DANGER_BELOW,
     REPORT_PERMISSION,
@@ -26,9 +27,11 @@ from itsm.reports.services import (
     breached_tickets,
     compliance_rows,
     dimension_labels,
+    first_contact_rows,
     grand_total,
     parse_value,
     pivot,
+    share,
 )
 from itsm.sla.choices import AgreementKind
 
@@ -179,3 +182,52 @@ class SlaBreachedView(ReportView):
             report_url=reverse("reports:sla_compliance") + "?" + urlencode(query_params(query)),
         )
         return self.render(context)
+
+
+def form_error_message(form: Any) -> str:
+    return "; ".join(
+        "%s: %s" % (form.fields[name].label, " ".join(errors))
+        for name, errors in form.errors_by_field().items()
+    )
+
+
+class FirstContactView(ReportView):
+    """First-contact and knowledge-base resolution rates, month by month for a year."""
+
+    template_name = "reports/first_contact.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = FirstContactReportForm(request.GET)
+        context: dict[str, Any] = {"nav": self.nav, "form": form}
+        if not form.is_valid():
+            return self.render(context, status=400)
+        year, month = form.cleaned_data["year"], form.cleaned_data["month"]
+        rows = first_contact_rows(year, month)
+        params = urlencode({"year": year, "month": month})
+        logged = sum(row.logged for row in rows)
+        first_contact = sum(row.first_contact for row in rows)
+        resolved = sum(row.resolved for row in rows)
+        kb_solved = sum(row.kb_solved for row in rows)
+        context.update(
+            rows=rows,
+            period_first=rows[0].month,
+            period_last=rows[-1].month,
+            logged=logged,
+            first_contact=first_contact,
+            first_contact_rate=share(first_contact, logged),
+            resolved=resolved,
+            kb_solved=kb_solved,
+            kb_rate=share(kb_solved, resolved),
+            csv_url=reverse("reports:first_contact_export", args=["csv"]) + "?" + params,
+            xlsx_url=reverse("reports:first_contact_export", args=["xlsx"]) + "?" + params,
+        )
+        return self.render(context)
+
+
+class FirstContactExportView(ReportView):
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponseBase:
+        form = FirstContactReportForm(request.GET)
+        if not form.is_valid():
+            return error_response(request, 400, form_error_message(form))
+        rows = first_contact_rows(form.cleaned_data["year"], form.cleaned_data["month"])
+        return first_contact_response(rows, fmt)

@@ -18,13 +18,14 @@ from itsm.cmdb.models import ConfigurationItem
 from itsm.core.choices import TicketImpact, TicketUrgency
 from itsm.core.services import compute_priority
 from itsm.core.views import ItsmView, ObjectEditView, parse_version
-from itsm.incidents.forms import IncidentForm, now_local_input
+from itsm.incidents.forms import ConsoleIncidentForm, IncidentForm, now_local_input
 from itsm.incidents.models import Incident
 from itsm.incidents.services import (
     NEAR_SHOWN,
     NearIncident,
     log_incident,
     open_incidents_near,
+    solve_incident_by_article,
     update_incident,
 )
 from itsm.incidents.views.page import DETAIL_RELATIONS
@@ -66,7 +67,7 @@ class IncidentCreateView(RequesterPickerMixin, ObjectEditView):
     model = Incident
     permission = "incidents.log_incident_for_others"
     permission_message = _("Only the service desk can log incidents for other people.")
-    form_class = IncidentForm
+    form_class = ConsoleIncidentForm
     template_name = "incidents/incident_console.html"
 
     def get_initial(self, obj: Any) -> dict[str, Any]:
@@ -89,9 +90,18 @@ class IncidentCreateView(RequesterPickerMixin, ObjectEditView):
         return context
 
     def save(self, form: forms.BaseForm, obj: Any, version: int | None) -> Any:
-        return log_incident(form.cleaned_data, actor=self.request.user)
+        data = dict(form.cleaned_data)
+        article = data.pop("solved_by_article", None)
+        if article is not None:
+            return solve_incident_by_article(data, article=article, actor=self.request.user)
+        return log_incident(data, actor=self.request.user)
 
     def get_success_message(self, obj: Any) -> str:
+        if obj.solved_by_article_id:
+            return gettext("%(number)s solved at first contact with %(article)s") % {
+                "number": obj.number,
+                "article": obj.solved_by_article.number,
+            }
         return gettext("%(number)s logged: %(title)s") % {
             "number": obj.number,
             "title": obj.title,

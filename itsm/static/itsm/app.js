@@ -159,6 +159,18 @@
     });
   }
 
+  /* The console's suggested articles: "solve with this article" fills the form's hidden
+     solved_by_article field and submits the call, which is logged and resolved at once. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-solve-article]");
+    if (!button || !button.form) return;
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+    var field = button.form.querySelector("input[name=solved_by_article]");
+    if (!field) return;
+    field.value = button.dataset.solveArticle;
+    submitForm(button.form);
+  });
+
   function init(root) {
     root.querySelectorAll("[data-requester-picker]").forEach(initPicker);
     root.querySelectorAll("[data-autohide]").forEach(function (alert) {

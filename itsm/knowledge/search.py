@@ -1,0 +1,39 @@
+"""What of an article the shared search indexes: its title, keywords and text, while it
+is published. A public article is found by everyone signed in, an internal one by IT staff
+(`Article.objects.visible_to` decides for each reader)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsm.core.choices import SearchKind, SearchVisibility
+from itsm.core.search import index_object, register
+from itsm.knowledge.choices import ArticleAudience, ArticleStatus
+from itsm.knowledge.models import Article
+
+
+def article_document(article: Article) -> dict[str, Any] | None:
+    if article.status != ArticleStatus.PUBLISHED:
+        return None
+    return {
+        "title": article.title,
+        # The text first: the result's snippet is cut from the start of the body.
+        "body": "\n".join(text for text in (article.body, article.keywords) if text),
+        "visibility": (
+            SearchVisibility.PUBLIC
+            if article.audience == ArticleAudience.PUBLIC
+            else SearchVisibility.INTERNAL
+        ),
+        "service_ids": list(article.services.values_list("pk", flat=True)),
+        "category": article.category.name if article.category is not None else "",
+        "helpful": article.helpful_count - article.unhelpful_count,
+        "updated_at": article.updated_at,
+    }
+
+
+def index_article(article: Article) -> None:
+    index_object(article, SearchKind.ARTICLE)
+
+
+def register_articles() -> None:
+    register(Article, SearchKind.ARTICLE, article_document)
