@@ -437,6 +437,9 @@ class CommandTests(ImportTestCase):
         out = io.StringIO()
         call_command("import_cis", self.write(self.good_rows()), "--dry-run", stdout=out)
         self.assertFalse(ConfigurationItem.objects.filter(code__startswith="SRV-").exists())
+        # `itsm import-cis` is the same command.
+        call_command("import-cis", self.write(self.good_rows()), "--dry-run", stdout=out)
+        self.assertFalse(ConfigurationItem.objects.filter(code__startswith="SRV-").exists())
 
     def test_the_import_shows_progress_and_counts(self) -> None:
         from django.core.management import call_command
