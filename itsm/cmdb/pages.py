@@ -247,21 +247,23 @@ def date_warning(ends_on: dt.date | None, today: dt.date) -> DateWarning | None:
     return None
 
 
-def incidents_on(ci: ConfigurationItem, user: Any) -> tuple[list[Any], bool]:
-    """The incidents naming the item that this user may see: open ones first (most urgent
-    first), then the most recent others; at most INCIDENTS_SHOWN, and whether there are
-    more. Read through the incidents' reverse relation: the CMDB imports nothing from the
-    incident app, which builds on it."""
-    related: Any = getattr(ci, "incidents", None)
-    if related is None or not user.has_perm("incidents.view_incident"):
+def tickets_on(
+    ci: ConfigurationItem, user: Any, related_name: str, permission: str, newest: str
+) -> tuple[list[Any], bool]:
+    """The tickets (incidents, problems) naming the item that this user may see: open ones
+    first (most urgent first), then the most recent others; at most INCIDENTS_SHOWN, and
+    whether there are more. Read through the tickets' reverse relation: the CMDB imports
+    nothing from the process apps, which build on it."""
+    related: Any = getattr(ci, related_name, None)
+    if related is None or not user.has_perm(permission):
         return [], False
     visible = related.visible_to(user)
-    shown = list(visible.open().order_by("priority", "-reported_at", "-pk")[: INCIDENTS_SHOWN + 1])
+    shown = list(visible.open().order_by("priority", "-" + newest, "-pk")[: INCIDENTS_SHOWN + 1])
     if len(shown) <= INCIDENTS_SHOWN:
         shown += list(
-            visible.exclude(pk__in=[incident.pk for incident in shown]).order_by(
-                "-reported_at", "-pk"
-            )[: INCIDENTS_SHOWN + 1 - len(shown)]
+            visible.exclude(pk__in=[ticket.pk for ticket in shown]).order_by("-" + newest, "-pk")[
+                : INCIDENTS_SHOWN + 1 - len(shown)
+            ]
         )
     return shown[:INCIDENTS_SHOWN], len(shown) > INCIDENTS_SHOWN
 
@@ -307,7 +309,12 @@ def ci_page_context(request: HttpRequest, ci: ConfigurationItem, **context: Any)
     tree = ClassTree.load()
     today = timezone.localdate()
     as_of_form = context.pop("as_of_form", None) or AsOfForm()
-    incidents, more_incidents = incidents_on(ci, user)
+    incidents, more_incidents = tickets_on(
+        ci, user, "incidents", "incidents.view_incident", "reported_at"
+    )
+    problems, more_problems = tickets_on(
+        ci, user, "problems", "problems.view_problem", "created_at"
+    )
     lineage = [tree.classes[code] for code in reversed(tree.lineage(ci.ci_class_id))]
     base: dict[str, Any] = {
         "object": ci,
@@ -326,6 +333,8 @@ def ci_page_context(request: HttpRequest, ci: ConfigurationItem, **context: Any)
         "services": list(ci.services.order_by("code")),
         "incidents": incidents,
         "more_incidents": more_incidents,
+        "problems": problems,
+        "more_problems": more_problems,
         "warranty_warning": date_warning(ci.warranty_ends_on, today),
         "contract_warning": date_warning(ci.contract.ends_on if ci.contract else None, today),
         "can_edit": user.has_perm(CHANGE),

@@ -360,6 +360,18 @@ class DetailTests(CmdbPageCase):
         )
         self.assertEqual({row.incident for row in queue.context["rows"]}, {open_one, closed})
 
+    def test_problems_on_the_item_are_listed_for_those_who_may_see_problems(self) -> None:
+        from itsm.problems.tests.factories import problem
+
+        found = problem(self.engineer, configuration_items=[self.vm])
+        problem(self.engineer, title="其他问题", configuration_items=[self.host])
+        self.login(self.engineer)
+        response = self.client.get(detail(self.vm))
+        self.assertEqual(response.context["problems"], [found])
+        self.assertContains(response, found.number)
+        self.login(self.vendor)
+        self.assertEqual(self.client.get(detail(self.vm)).context["problems"], [])
+
     def test_incidents_are_those_the_user_may_see(self) -> None:
         incident_in(self, IncidentStatus.ASSIGNED, configuration_items=[self.vm])
         routed = incident_in(
