@@ -285,7 +285,8 @@ def generate(n_articles: int, n_incidents: int, seed: int) -> None:
     from itsm.accounts.models import User
     from itsm.core.choices import SearchKind, SearchVisibility
     from itsm.core.models import NumberSequence, SearchDocument
-    from itsm.core.search import index_tokens
+    from itsm.core.search import category_path, index_tokens
+    from itsm.incidents.choices import OPEN_STATUSES
     from itsm.incidents.models import Incident
     from itsm.knowledge.choices import ArticleAudience, ArticleStatus
     from itsm.knowledge.models import Article, Category
@@ -347,7 +348,7 @@ def generate(n_articles: int, n_incidents: int, seed: int) -> None:
                         SearchVisibility.PUBLIC if public else SearchVisibility.INTERNAL
                     ),
                     "service_ids": ",%d," % service_id if service_id is not None else "",
-                    "category": system,
+                    "category": category_path(system),
                     "helpful": helpful,
                     "updated_at": updated,
                 }
@@ -385,8 +386,9 @@ def generate(n_articles: int, n_incidents: int, seed: int) -> None:
                     % (value(names["number"]).lower(), tokens_of("%s\n%s" % (title, body))),
                     "visibility": str(SearchVisibility.INTERNAL),
                     "service_ids": ",%d," % value(names["service_id"]),
-                    "category": value(names["kind"]),
+                    "category": category_path(value(names["kind"])),
                     "helpful": 0,
+                    "open": value(names["status"]) in OPEN_STATUSES,
                     "updated_at": value(names["updated_at"]),
                 }
             )

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+import time as time_module
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -27,7 +28,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -40,9 +41,21 @@ from itsm.core.models import SearchDocument
 MAX_QUERY_LENGTH = 200
 # At most this many query words are looked for; the rest of a pasted paragraph is noise.
 MAX_TERMS = 12
-# The newest matching documents the score is computed over. A hit older than the newest
-# thousand matches of every word is rarely what a desk agent is after.
-CANDIDATES = 1000
+# The documents of each type the score is computed over: the newest holding every query
+# word, and the newest holding any. The database finds both through its full-text index
+# without reading every match, so a word found in half a million incidents costs no more
+# than a rare one; a hit older than the newest few hundred of its type is rarely what a
+# desk agent is after.
+ALL_WORDS_CANDIDATES = 300
+ANY_WORD_CANDIDATES = 200
+# PostgreSQL walks a type's newest documents looking for matches, a twentieth of them
+# within these bounds, before it reads the older matches through the index instead: the
+# index then reads at most about twenty times the candidates wanted.
+WALK_SHARE = 20
+# A reader who may see at most this many records of a type (a requester's own incidents)
+# is searched from those records, each checked for the words.
+FEW_VISIBLE = 5_000
+WALK_BOUNDS = (2_000, 20_000)
 SNIPPET_CHARS = 120
 DICTIONARY = Path(__file__).with_name("search_dict.txt")
 
@@ -97,19 +110,29 @@ class Registration:
     model: type[models.Model]
     kind: str
     to_document: Callable[[Any], dict[str, Any] | None]
+    visible_by_document: bool = False
 
 
 _registry: dict[str, Registration] = {}
 
 
 def register(
-    model: type[models.Model], kind: str, to_document: Callable[[Any], dict[str, Any] | None]
+    model: type[models.Model],
+    kind: str,
+    to_document: Callable[[Any], dict[str, Any] | None],
+    *,
+    visible_by_document: bool = False,
 ) -> None:
     """Make a model searchable. `to_document(obj)` returns `index_document`'s keyword
     arguments (title, body, visibility, service_id or service_ids, category, helpful,
-    updated_at), or
-    None when the record should not be found (a draft, a deleted article)."""
-    _registry[kind] = Registration(model=model, kind=kind, to_document=to_document)
+    open, updated_at), or None when the record should not be found (a draft, a deleted
+    article). With `visible_by_document` the document's visibility alone decides who finds
+    it (public: everyone signed in; internal: who holds the model's view permission), for
+    records indexed only while they are that visible (published articles); otherwise the
+    model's `objects.visible_to(user)` decides."""
+    _registry[kind] = Registration(
+        model=model, kind=kind, to_document=to_document, visible_by_document=visible_by_document
+    )
 
 
 def registrations() -> list[Registration]:
@@ -125,13 +148,17 @@ def index_document(
     visibility: str = SearchVisibility.INTERNAL,
     service_id: int | None = None,
     service_ids: Iterable[int] = (),
-    category: str = "",
+    category: str | Sequence[str] = "",
     helpful: int = 0,
+    open: bool = False,
     updated_at: datetime | None = None,
 ) -> SearchDocument:
     """Write (or rewrite) the search document of `obj`. Call it in the service verb that
     writes the record, inside its transaction, so the index never lags a committed write.
-    `service_id` for a record of one service, `service_ids` for one of several."""
+    `service_id` for a record of one service, `service_ids` for one of several; `category`
+    a name, or the names from the top of a category tree down to the record's, so that a
+    search in a category finds its subcategories too; `open` for a ticket still being
+    worked on."""
     services = sorted({*service_ids, *([service_id] if service_id is not None else [])})
     tokens = index_tokens("%s\n%s" % (title, body))
     document, _created = SearchDocument.objects.update_or_create(
@@ -144,12 +171,21 @@ def index_document(
             "tokens": " ".join(tokens),
             "visibility": visibility,
             "service_ids": ",%s," % ",".join(map(str, services)) if services else "",
-            "category": category[:100],
+            "category": category_path(category),
             "helpful": helpful,
+            "open": open,
             "updated_at": updated_at or timezone.now(),
         },
     )
     return document
+
+
+def category_path(category: str | Sequence[str]) -> str:
+    """A category as stored: "/硬件/打印机/" for the path 硬件 › 打印机, found by a search in
+    either ("" when none)."""
+    names = [category] if isinstance(category, str) else list(category)
+    names = [name.replace("/", " ") for name in names if name]
+    return "/%s/" % "/".join(names) if names else ""
 
 
 def remove_document(obj: models.Model) -> None:
@@ -218,60 +254,251 @@ class SearchPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _visible(user: Any) -> Q:
-    """The documents `user` may see: for each registered model, those of its records
-    its `objects.visible_to(user)` gives; a model without it shows public documents to
-    every signed-in user and internal ones to those with its view permission."""
-    condition = Q(pk__in=[])
+@dataclass(frozen=True)
+class Scope:
+    """The documents of one type a reader may see: `condition` on SearchDocument, and
+    whether they are `few` (a requester's own incidents), in which case the search starts
+    from them instead of from the words."""
+
+    kind: str
+    condition: Q
+    few: bool = False
+
+
+def _scopes(user: Any, kinds: Iterable[str]) -> list[Scope]:
+    """What `user` may see of each of `kinds`: for each registered model, the documents
+    of the records its `objects.visible_to(user)` gives; a model registered
+    `visible_by_document` (or without `visible_to`) shows public documents to every
+    signed-in user and internal ones to those with its view permission. A type of which
+    the user sees nothing is left out."""
     if not getattr(user, "is_authenticated", False):
-        return condition
-    for registration in registrations():
+        return []
+    scopes = []
+    for kind in kinds:
+        registration = _registry[kind]
         model = registration.model
         content_type = ContentType.objects.get_for_model(model)
         manager: Any = model._default_manager
-        if hasattr(manager, "visible_to"):
-            visible = manager.visible_to(user)
-            if not visible.query.has_filters():
-                # Everything (IT staff see every incident): no subquery of a million ids,
-                # which PostgreSQL cannot hash and would scan once per candidate.
-                condition |= Q(content_type=content_type)
-                continue
-            condition |= Q(
-                content_type=content_type,
-                object_id__in=visible.values("pk"),
-            )
-        else:
-            rows = Q(content_type=content_type)
+        if not hasattr(manager, "visible_to") or registration.visible_by_document:
+            condition = Q(content_type=content_type)
             view = "%s.view_%s" % (model._meta.app_label, model._meta.model_name)
             if not user.has_perm(view):
-                rows &= Q(visibility=SearchVisibility.PUBLIC)
-            condition |= rows
-    return condition
+                condition &= Q(visibility=SearchVisibility.PUBLIC)
+            scopes.append(Scope(kind, condition))
+            continue
+        visible = manager.visible_to(user)
+        if not visible.query.has_filters():
+            # Everything (IT staff see every incident): no condition on the records.
+            scopes.append(Scope(kind, Q(content_type=content_type)))
+            continue
+        seen = visible.order_by()[: FEW_VISIBLE + 1].count()
+        if seen == 0:
+            continue
+        if seen <= FEW_VISIBLE:
+            scopes.append(
+                Scope(
+                    kind,
+                    Q(content_type=content_type, object_id__in=visible.values("pk")),
+                    few=True,
+                )
+            )
+            continue
+        # Many but not all (a vendor's routed incidents): an EXISTS on the record's key,
+        # checked for the candidates the words find rather than listing every record.
+        scopes.append(
+            Scope(
+                kind,
+                Q(Exists(visible.filter(pk=OuterRef("object_id"))), content_type=content_type),
+            )
+        )
+    return scopes
 
 
-def _match(queryset: models.QuerySet[SearchDocument], terms: list[str]) -> Any:
-    """Documents with any of the terms, through the database's full-text index."""
+CANDIDATE_FIELDS = (
+    "id",
+    "kind",
+    "content_type_id",
+    "object_id",
+    "title",
+    "tokens",
+    "helpful",
+    "updated_at",
+)
+
+
+def _newest_matching(
+    documents: models.QuerySet[SearchDocument],
+    scope: Scope,
+    terms: list[str],
+    *,
+    every: bool,
+    open_only: bool,
+    walk: int = WALK_BOUNDS[0],
+) -> list[tuple[Any, ...]]:
+    """The newest documents of the scope's type (open ones only, or all) with every (or
+    any) of the terms, through the database's full-text index; newest is the highest id,
+    the same on both databases."""
+    limit = ALL_WORDS_CANDIDATES if every else ANY_WORD_CANDIDATES
+    kind = scope.kind
+    queryset = documents.filter(kind=kind, **({"open": True} if open_only else {}))
     if connection.vendor == "postgresql":
-        query = " | ".join("'%s'" % term for term in terms)
-        return queryset.extra(
-            where=[
-                "array_to_tsvector(string_to_array(core_searchdocument.tokens, ' ')) @@ %s::tsquery"
-            ],
-            params=[query],
+        return _newest_postgresql(
+            queryset, scope, terms, every=every, open_only=open_only, limit=limit, walk=walk
         )
     if connection.vendor == "sqlite":
-        query = " OR ".join('"%s"' % term for term in terms)
-        return queryset.extra(
+        words = (" " if every else " OR ").join('"%s"' % term for term in terms)
+        if scope.few:
+            # From the reader's few records, each looked up in the index by its rowid;
+            # `id + 0` keeps SQLite from walking every document by id instead.
+            queryset = queryset.extra(
+                where=[
+                    "EXISTS (SELECT 1 FROM core_searchdocument_fts"
+                    " WHERE core_searchdocument_fts MATCH %s"
+                    " AND core_searchdocument_fts.rowid = core_searchdocument.id)"
+                ],
+                params=["tokens : (%s)" % words],
+            ).order_by((F("id") + 0).desc())
+            return list(queryset.values_list(*CANDIDATE_FIELDS)[:limit])
+        # FTS5 reads the type and the words together and yields its matches by rowid,
+        # newest first, so the limit stops it early.
+        queryset = queryset.extra(
+            select={"fts_rowid": "core_searchdocument_fts.rowid"},
+            tables=["core_searchdocument_fts"],
             where=[
-                "core_searchdocument.id IN (SELECT rowid FROM core_searchdocument_fts"
-                " WHERE core_searchdocument_fts MATCH %s)"
+                "core_searchdocument_fts.rowid = core_searchdocument.id",
+                "core_searchdocument_fts MATCH %s",
             ],
-            params=[query],
+            params=[
+                'kind : "%s" AND %stokens : (%s)' % (kind, 'open : "1" AND ' * open_only, words)
+            ],
+            order_by=["-fts_rowid"],
         )
-    condition = Q()
-    for term in terms:
-        condition |= Q(tokens__contains=term)
-    return queryset.filter(condition)
+    else:
+        condition = Q()
+        for term in terms:
+            condition = (
+                (condition & Q(tokens__contains=term))
+                if every
+                else (condition | Q(tokens__contains=term))
+            )
+        queryset = queryset.filter(condition).order_by("-id")
+    return list(queryset.values_list(*CANDIDATE_FIELDS)[:limit])
+
+
+def _newest_postgresql(
+    queryset: models.QuerySet[SearchDocument],
+    scope: Scope,
+    terms: list[str],
+    *,
+    every: bool,
+    open_only: bool,
+    limit: int,
+    walk: int,
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL's newest matches of one type. Its planner takes a word to be spread
+    evenly over the types and over time, so left alone it walks a million incidents
+    newest first for a word only articles hold, or reads half a million matches of a
+    common word to keep the newest 300. Instead: walk the type's newest `walk` documents
+    (or its open ones) checking each row; only when they hold too few matches read the
+    older ones through the full-text index, where the type is a lexeme too, and sort them.
+    A reader who sees few records is searched from those records."""
+    kind = scope.kind
+    words = (" & " if every else " | ").join("'%s'" % term for term in terms)
+    query = "'kind_%s' & (%s)" % (kind, words)
+    # ts_match_vq is the function behind @@, in a form no index serves: checked row by row.
+    checked = queryset.extra(
+        where=["ts_match_vq(core_searchdocument.tsv, %s::tsquery)"], params=[query]
+    )
+    if scope.few:
+        # `id + 0`: from the reader's records, not from a walk of every document by id.
+        checked = checked.order_by((F("id") + 0).desc())
+        return list(checked.values_list(*CANDIDATE_FIELDS)[:limit])
+    walked = checked.order_by("-id")
+    if open_only:
+        return list(walked.values_list(*CANDIDATE_FIELDS)[:limit])
+    boundary = _walk_boundary(kind, walk)
+    if boundary is None:
+        return list(walked.values_list(*CANDIDATE_FIELDS)[:limit])
+    rows = list(walked.filter(id__gt=boundary).values_list(*CANDIDATE_FIELDS)[:limit])
+    if len(rows) < limit:
+        # `id + 0` keeps the planner from walking the index by id instead.
+        older = (
+            queryset.filter(id__lte=boundary)
+            .extra(where=["core_searchdocument.tsv @@ %s::tsquery"], params=[query])
+            .order_by((F("id") + 0).desc())
+        )
+        rows += older.values_list(*CANDIDATE_FIELDS)[: limit - len(rows)]
+    return rows
+
+
+# Where each type's walk stops, per database, and when to look again. Any boundary gives
+# the same candidates (the walk covers the ids above it, the index those below), so one a
+# few minutes old costs at most a slightly longer walk.
+_boundaries: dict[tuple[str, str, int], tuple[float, int | None]] = {}
+BOUNDARY_SECONDS = 300.0
+
+
+def _walk_boundary(kind: str, walk: int) -> int | None:
+    """The id of the type's `walk`-th newest document (None when it has fewer)."""
+    key = (connection.alias, kind, walk)
+    cached = _boundaries.get(key)
+    now = time_module.monotonic()
+    if cached is None or cached[0] < now:
+        ids = list(
+            SearchDocument.objects.filter(kind=kind)
+            .order_by("-id")
+            .values_list("id", flat=True)[walk : walk + 1]
+        )
+        cached = (now + BOUNDARY_SECONDS, ids[0] if ids else None)
+        _boundaries[key] = cached
+    return cached[1]
+
+
+def _sizes() -> dict[str, int]:
+    """About how many documents of each type PostgreSQL holds, from the statistics
+    ANALYZE keeps (the share of rows whose vector holds "kind_<type>"): no count of a
+    million rows. A type too rare to be among the most common lexemes is left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+            " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
+            " AND s.attname = 'tsv' WHERE c.relname = 'core_searchdocument'"
+        )
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return {}
+    rows, lexemes, shares = row
+    return {
+        lexeme.removeprefix("kind_"): int(rows * share)
+        for lexeme, share in zip(lexemes, shares, strict=False)
+        if lexeme.startswith("kind_")
+    }
+
+
+def _candidates(
+    documents: models.QuerySet[SearchDocument],
+    scopes: list[Scope],
+    terms: list[str],
+    *,
+    open_only: bool,
+) -> list[tuple[Any, ...]]:
+    """Each type's newest documents with every term, then its newest with any."""
+    rows: dict[int, tuple[Any, ...]] = {}
+    sizes = _sizes() if connection.vendor == "postgresql" else {}
+    for scope in scopes:
+        walk = min(max(sizes.get(scope.kind, 0) // WALK_SHARE, WALK_BOUNDS[0]), WALK_BOUNDS[1])
+        visible = documents.filter(scope.condition)
+        for every in (True, False) if len(terms) > 1 else (True,):
+            for row in _newest_matching(
+                visible,
+                scope,
+                terms,
+                every=every,
+                open_only=open_only,
+                walk=walk,
+            ):
+                rows.setdefault(row[0], row)
+    return list(rows.values())
 
 
 def _score(terms: list[str], title: str, tokens: str, helpful: int, age_days: float) -> float:
@@ -351,41 +578,37 @@ def search(
     limit: int = 20,
     offset: int = 0,
     open_only: bool = False,
+    counts: bool = False,
 ) -> SearchPage:
     """The records `user` may see that contain words of `query`, best first. An empty or
     punctuation-only query finds nothing; a query over 200 characters is a
-    ValidationError. `open_only` keeps open incidents only (the console's suggestions)."""
+    ValidationError. `open_only` keeps the tickets still being worked on (the console's
+    suggestions of open incidents);
+    `counts` also counts the matches of the types not asked for (the search page's tabs)."""
     terms = parse_query(query)
     page = SearchPage(query=query, terms=terms)
     if not terms:
         return page
-    documents = SearchDocument.objects.filter(_visible(user))
+    documents = SearchDocument.objects.all()
     if service is not None:
         documents = documents.filter(service_ids__contains=",%d," % service)
     if category:
-        documents = documents.filter(category=category)
+        documents = documents.filter(category__contains=category_path(category))
     if since is not None:
         documents = documents.filter(updated_at__gte=since)
     if until is not None:
         documents = documents.filter(updated_at__lt=until)
-    if open_only:
-        documents = documents.filter(_open_incidents())
-    rows = list(
-        _match(documents, terms)
-        .order_by("-updated_at", "-id")
-        .values_list(
-            "id", "kind", "content_type_id", "object_id", "title", "tokens", "helpful", "updated_at"
-        )[:CANDIDATES]
-    )
+    wanted = list(dict.fromkeys(kinds)) if kinds else None
+    searched = [r.kind for r in registrations()] if counts or wanted is None else wanted
     now = timezone.now()
     scored = []
-    for pk, kind, content_type_id, object_id, title, tokens, helpful, updated_at in rows:
+    candidates = _candidates(documents, _scopes(user, searched), terms, open_only=open_only)
+    for pk, kind, content_type_id, object_id, title, tokens, helpful, updated_at in candidates:
         age_days = (now - updated_at).total_seconds() / 86400.0
         score = _score(terms, title, tokens, helpful, age_days)
         if score > 0:
             scored.append((score, updated_at, pk, kind, content_type_id, object_id))
             page.counts[kind] = page.counts.get(kind, 0) + 1
-    wanted = set(kinds) if kinds else None
     if wanted is not None:
         scored = [row for row in scored if row[3] in wanted]
     scored.sort(key=lambda row: (-row[0], -row[1].timestamp(), -row[2]))
@@ -393,14 +616,6 @@ def search(
     chosen = scored[offset : offset + limit]
     page.hits = _hits(chosen, terms)
     return page
-
-
-def _open_incidents() -> Q:
-    """Open incidents only (their manager's `open()`), and every other kind as it is."""
-    model = apps.get_model("incidents", "Incident")
-    content_type = ContentType.objects.get_for_model(model)
-    manager: Any = model._default_manager
-    return ~Q(content_type=content_type) | Q(object_id__in=manager.open().values("pk"))
 
 
 def _hits(chosen: list[tuple[Any, ...]], terms: list[str]) -> list[SearchHit]:

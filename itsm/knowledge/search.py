@@ -1,6 +1,7 @@
 """What of an article the shared search indexes: its title, keywords and text, while it
 is published. A public article is found by everyone signed in, an internal one by IT staff
-(`Article.objects.visible_to` decides for each reader)."""
+(those who may view articles): for a published article that is what
+`Article.objects.visible_to` decides too, so the search reads it from the document."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from itsm.core.choices import SearchKind, SearchVisibility
 from itsm.core.search import index_object, register
 from itsm.knowledge.choices import ArticleAudience, ArticleStatus
-from itsm.knowledge.models import Article
+from itsm.knowledge.models import Article, Category
 
 
 def article_document(article: Article) -> dict[str, Any] | None:
@@ -25,10 +26,19 @@ def article_document(article: Article) -> dict[str, Any] | None:
             else SearchVisibility.INTERNAL
         ),
         "service_ids": list(article.services.values_list("pk", flat=True)),
-        "category": article.category.name if article.category is not None else "",
+        "category": category_names(article.category),
         "helpful": article.helpful_count - article.unhelpful_count,
         "updated_at": article.updated_at,
     }
+
+
+def category_names(category: Category | None) -> list[str]:
+    """The names from the top of the category tree down to `category`."""
+    names: list[str] = []
+    while category is not None:
+        names.insert(0, category.name)
+        category = category.parent
+    return names
 
 
 def index_article(article: Article) -> None:
@@ -36,4 +46,4 @@ def index_article(article: Article) -> None:
 
 
 def register_articles() -> None:
-    register(Article, SearchKind.ARTICLE, article_document)
+    register(Article, SearchKind.ARTICLE, article_document, visible_by_document=True)

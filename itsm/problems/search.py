@@ -8,7 +8,7 @@ from typing import Any
 
 from itsm.core.choices import SearchKind, SearchVisibility
 from itsm.core.search import index_object, register
-from itsm.problems.choices import ProblemStatus
+from itsm.problems.choices import OPEN_PROBLEM_STATUSES, ProblemStatus
 from itsm.problems.models import Problem
 
 
@@ -30,6 +30,7 @@ def problem_document(problem: Problem) -> dict[str, Any] | None:
         "visibility": SearchVisibility.INTERNAL,
         "service_id": problem.service_id,
         "category": problem.cause_category,
+        "open": problem.status in OPEN_PROBLEM_STATUSES,
         "updated_at": problem.updated_at,
     }
 

@@ -121,6 +121,7 @@ class SearchApiView(APIView):
                 user=request.user,
                 limit=limit,
                 offset=offset,
+                counts=True,
                 **form.filters(),
             )
         except ValidationError as error:

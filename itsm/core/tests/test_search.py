@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 from typing import Any
+from unittest import mock
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -202,6 +203,14 @@ class VisibilityTests(SearchTestCase):
 
     def test_a_requester_finds_only_his_own_incidents(self) -> None:
         self.assertEqual(self.numbers("打印机", self.reload(self.nurse)), [self.printer_jam.number])
+
+    def test_a_reader_of_many_records_finds_what_one_of_few_finds(self) -> None:
+        # Few visible records are searched from the records, many from the words.
+        for reader in (self.nurse, self.vendor, self.other_vendor):
+            few = self.numbers("打印机 蓝屏 影像", self.reload(reader))
+            with mock.patch.object(search_module, "FEW_VISIBLE", 0):
+                self.assertEqual(self.numbers("打印机 蓝屏 影像", self.reload(reader)), few)
+            self.assertTrue(few)
 
     def test_an_outsider_finds_nothing(self) -> None:
         self.assertEqual(self.numbers("打印机", self.reload(self.outsider)), [])
@@ -413,3 +422,83 @@ class SuggestionTests(SearchTestCase):
         response = self.client.get(reverse("incidents:incident_create"))
         self.assertContains(response, reverse("search:suggest"))
         self.assertContains(response, "input changed delay:300ms")
+
+
+class CandidateTests(SearchTestCase):
+    """Which records the score is computed over: each type's newest with every word and
+    its newest with any, the same on both databases however they find them."""
+
+    @contextmanager
+    def pools(self, size: int) -> Iterator[None]:
+        with (
+            mock.patch.object(search_module, "ALL_WORDS_CANDIDATES", size),
+            mock.patch.object(search_module, "ANY_WORD_CANDIDATES", size),
+        ):
+            yield
+
+    def test_a_record_with_every_word_stays_behind_newer_partial_matches(self) -> None:
+        with self.pools(1):
+            numbers = self.numbers("HIS 挂号 打印机 卡纸")
+        # printer_jam holds every word; printer_driver is the newest with any of them;
+        # printer_old, older and without "HIS", is in neither pool.
+        self.assertEqual(numbers, [self.printer_jam.number, self.printer_driver.number])
+
+    def test_each_type_has_its_own_candidates(self) -> None:
+        with departments_as_articles():
+            index_document(
+                self.nurse.department,
+                kind=SearchKind.ARTICLE,
+                title="打印机卡纸的处理",
+                body="打开前盖取出卡纸",
+                visibility=SearchVisibility.PUBLIC,
+            )
+            newest = [
+                log(self.agent, requester=self.nurse, title="打印机卡纸", description="门诊")
+                for _number in range(3)
+            ][-1]
+            with self.pools(1):
+                articles = search("打印机 卡纸", user=self.agent, kinds=[SearchKind.ARTICLE])
+                everything = search("打印机 卡纸", user=self.agent, counts=True)
+        self.assertEqual([hit.plain_title for hit in articles.hits], ["打印机卡纸的处理"])
+        # The newest incident holds every word and is the newest with any: one incident.
+        self.assertEqual(everything.counts, {SearchKind.ARTICLE: 1, SearchKind.INCIDENT: 1})
+        self.assertIn(newest.get_absolute_url(), [hit.url for hit in everything.hits])
+
+    def test_where_the_walk_stops_does_not_change_the_hits(self) -> None:
+        queries = ("打印机", "打印机 卡纸", "PACS 蓝屏")
+        with self.pools(2):
+            expected = [self.numbers(query) for query in queries]
+            search_module._boundaries.clear()
+            with mock.patch.object(search_module, "WALK_BOUNDS", (1, 1)):
+                self.assertEqual([self.numbers(query) for query in queries], expected)
+        search_module._boundaries.clear()
+
+    def test_suggestions_look_among_open_tickets_only(self) -> None:
+        closed = incident_in(self, IncidentStatus.CLOSED, title="PACS影像调阅超时")
+        documents = SearchDocument.objects.filter(kind=SearchKind.INCIDENT)
+        self.assertTrue(documents.get(object_id=self.pacs_slow.pk).open)
+        self.assertFalse(documents.get(object_id=closed.pk).open)
+        self.assertEqual(
+            self.numbers("PACS 调阅", kinds=[SearchKind.INCIDENT], open_only=True),
+            [self.pacs_slow.number],
+        )
+
+    def test_a_category_finds_its_subcategories(self) -> None:
+        with departments_as_articles():
+            index_document(
+                self.nurse.department,
+                kind=SearchKind.ARTICLE,
+                title="无线AP掉线",
+                body="病区无线信号弱",
+                category=["网络", "无线"],
+                visibility=SearchVisibility.PUBLIC,
+            )
+
+            def found(category: str) -> list[str]:
+                page = search("无线", user=self.agent, category=category)
+                return [hit.plain_title for hit in page.hits]
+
+            self.assertEqual(found("网络"), ["无线AP掉线"])
+            self.assertEqual(found("无线"), ["无线AP掉线"])
+            self.assertEqual(found("网"), [])
+            self.assertEqual(found("有线"), [])

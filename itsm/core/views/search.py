@@ -45,6 +45,7 @@ class SearchView(ItsmView):
                 user=request.user,
                 limit=self.page_size,
                 offset=(page_number - 1) * self.page_size,
+                counts=True,
                 **form.filters(),
             )
         except ValidationError as error:
