@@ -386,7 +386,6 @@ def generate(n_articles: int, n_incidents: int, seed: int) -> None:
                     % (value(names["number"]).lower(), tokens_of("%s\n%s" % (title, body))),
                     "visibility": str(SearchVisibility.INTERNAL),
                     "service_ids": ",%d," % value(names["service_id"]),
-                    "category": category_path(value(names["kind"])),
                     "helpful": 0,
                     "open": value(names["status"]) in OPEN_STATUSES,
                     "updated_at": value(names["updated_at"]),

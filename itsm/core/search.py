@@ -188,6 +188,16 @@ def category_path(category: str | Sequence[str]) -> str:
     return "/%s/" % "/".join(names) if names else ""
 
 
+def lineage_names(node: Any) -> list[str]:
+    """The names from the top of a tree (records with `parent` and `name`) down to `node`:
+    a category as `index_document` takes it."""
+    names: list[str] = []
+    while node is not None:
+        names.insert(0, node.name)
+        node = node.parent
+    return names
+
+
 def remove_document(obj: models.Model) -> None:
     SearchDocument.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk

@@ -58,6 +58,7 @@ class Fault:
     impact: int = 2
     urgency: int = 2
     weight: int = 3
+    category: str = ""  # incident category code (seeded by incidents' migration 0006)
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -80,6 +81,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=8,
+        category="computer",
     ),
     Fault(
         "{dept}条码打印机不出纸",
@@ -96,6 +98,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=1,
         weight=9,
+        category="printer",
     ),
     Fault(
         "{dept}腕带打印机打印模糊",
@@ -109,6 +112,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=4,
+        category="printer",
     ),
     Fault(
         "{dept}医生工作站开机很慢",
@@ -125,6 +129,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=5,
+        category="computer",
     ),
     Fault(
         "{dept}显示器黑屏",
@@ -138,6 +143,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=4,
+        category="computer",
     ),
     Fault(
         "{dept}电脑无法连接打印机",
@@ -151,6 +157,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=5,
+        category="printer",
     ),
     Fault(
         "{dept}键盘鼠标失灵",
@@ -164,6 +171,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=3,
+        category="computer",
     ),
     Fault(
         "{dept}电脑不停弹出广告窗口",
@@ -176,6 +184,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=2,
+        category="security",
     ),
     Fault(
         "{dept}新入职护士开通HIS和EMR账号",
@@ -190,6 +199,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=4,
+        category="new-account",
     ),
     Fault(
         "{dept}申请安装PDF阅读器",
@@ -204,6 +214,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=2,
+        category="office",
     ),
     Fault(
         "{dept}申请增加一台电脑",
@@ -218,6 +229,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=2,
+        category="computer",
     ),
     Fault(
         "如何在EMR中打印病历首页",
@@ -232,6 +244,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=4,
+        category="howto",
     ),
     Fault(
         "HIS密码忘记了如何重置",
@@ -246,6 +259,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=5,
+        category="password",
     ),
     Fault(
         "医保电子凭证在窗口怎么扫码",
@@ -260,6 +274,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=2,
+        category="howto",
     ),
     # Network
     Fault(
@@ -276,6 +291,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=5,
+        category="wireless",
     ),
     Fault(
         "{dept}网口不通",
@@ -288,6 +304,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=3,
+        category="wired",
     ),
     Fault(
         "门诊楼3层网络中断，收费处和诊室无法使用HIS",
@@ -304,6 +321,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=1,
         urgency=1,
         weight=1,
+        category="wired",
     ),
     Fault(
         "VPN无法登录",
@@ -316,6 +334,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=2,
+        category="vpn",
     ),
     # HIS
     Fault(
@@ -332,6 +351,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=5,
+        category="his",
     ),
     Fault(
         "{dept}开处方时提示药品库存不足",
@@ -346,6 +366,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=4,
+        category="his",
     ),
     Fault(
         "住院结算金额与费用明细不符",
@@ -360,6 +381,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=2,
+        category="his",
     ),
     Fault(
         "门诊药房发药界面无法刷新",
@@ -374,6 +396,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=3,
+        category="his",
     ),
     Fault(
         "收费处发票打印错位",
@@ -386,6 +409,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=3,
+        category="printer",
     ),
     Fault(
         "{dept}医嘱执行单打印空白",
@@ -400,6 +424,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=3,
+        category="his",
     ),
     # Medical insurance
     Fault(
@@ -416,6 +441,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=6,
+        category="medical-insurance",
     ),
     Fault(
         "医保电子凭证扫码失败",
@@ -430,6 +456,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=3,
+        category="medical-insurance",
     ),
     Fault(
         "异地医保患者无法直接结算",
@@ -445,6 +472,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=2,
+        category="medical-insurance",
     ),
     # PACS / RIS
     Fault(
@@ -461,6 +489,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=7,
+        category="pacs",
     ),
     Fault(
         "CT检查图像未上传PACS",
@@ -475,6 +504,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=4,
+        category="pacs",
     ),
     Fault(
         "放射科诊断报告无法签名",
@@ -489,6 +519,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=3,
+        category="pacs",
     ),
     Fault(
         "急诊CT影像在医生站看不到",
@@ -503,6 +534,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=3,
+        category="pacs",
     ),
     Fault(
         "RIS登记时患者信息不同步",
@@ -517,6 +549,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=3,
+        category="pacs",
     ),
     Fault(
         "超声报告打印缺少图像",
@@ -529,6 +562,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=2,
+        category="pacs",
     ),
     # LIS
     Fault(
@@ -544,6 +578,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=4,
+        category="medical-device",
     ),
     Fault(
         "LIS标本条码扫描失败",
@@ -556,6 +591,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=3,
+        category="lis",
     ),
     Fault(
         "检验报告在医生站查看不到",
@@ -570,6 +606,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=4,
+        category="lis",
     ),
     Fault(
         "血球仪结果出现乱码",
@@ -584,6 +621,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=2,
+        category="medical-device",
     ),
     # EMR
     Fault(
@@ -599,6 +637,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=1,
         weight=5,
+        category="emr",
     ),
     Fault(
         "{dept}EMR病历模板丢失",
@@ -611,6 +650,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=3,
+        category="emr",
     ),
     Fault(
         "{dept}护理病历无法打印",
@@ -625,6 +665,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=3,
+        category="emr",
     ),
     Fault(
         "ICU监护数据无法同步到护理记录",
@@ -639,6 +680,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=2,
+        category="medical-device",
     ),
     # Self-service kiosks
     Fault(
@@ -652,6 +694,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=4,
+        category="kiosk",
     ),
     Fault(
         "自助挂号机扫码支付失败",
@@ -666,6 +709,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=3,
+        category="kiosk",
     ),
     Fault(
         "自助机触摸屏点击位置不准",
@@ -678,6 +722,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=3,
         weight=2,
+        category="kiosk",
     ),
     # Alerts from monitoring
     Fault(
@@ -693,6 +738,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=3,
+        category="server",
     ),
     Fault(
         "PACS存储使用率超过90%",
@@ -707,6 +753,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=3,
         weight=2,
+        category="server",
     ),
     Fault(
         "域控服务器CPU使用率告警",
@@ -719,6 +766,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=3,
         urgency=2,
         weight=2,
+        category="server",
     ),
     Fault(
         "EMR应用服务器内存告警",
@@ -734,6 +782,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=2,
+        category="server",
     ),
     Fault(
         "夜间数据库备份任务失败",
@@ -749,6 +798,7 @@ FAULTS: tuple[Fault, ...] = (
         impact=2,
         urgency=2,
         weight=2,
+        category="database",
     ),
 )
 
@@ -766,6 +816,7 @@ OUTAGE = Fault(
     notes=("已启动应急预案，病区改为手工执行单。",),
     impact=1,
     urgency=1,
+    category="his",
 )
 OUTAGE_CHILD_TITLE = "{dept}HIS护士站无法登录"
 OUTAGE_CHILD_DESCRIPTION = "护士站登录 HIS 提示“数据库连接失败”。"

@@ -29,7 +29,7 @@ from itsm.incidents.choices import (
     IncidentPendingReason,
     IncidentStatus,
 )
-from itsm.incidents.models import Incident
+from itsm.incidents.models import Incident, IncidentCategory
 from itsm.incidents.services import (
     comment_on_incident,
     log_incident,
@@ -116,6 +116,7 @@ class Cast:
             for g in self.groups.values()
         }
         self.services = {s.code: s for s in Service.objects.all()}
+        self.categories = {c.code: c for c in IncidentCategory.objects.all()}
         self.items = {c.code: c for c in ConfigurationItem.objects.all()}
         self.item_codes = sorted(self.items)
         requesters = [
@@ -258,6 +259,7 @@ class Storyteller:
             "impact": fault.impact,
             "urgency": urgency,
             "service": cast.services[fault.service],
+            "category": cast.categories.get(fault.category),
             "requester": requester,
             "configuration_items": [item] if item else [],
         }
@@ -433,6 +435,7 @@ class Storyteller:
                     "impact": fault.impact,
                     "urgency": fault.urgency,
                     "service": cast.services["HIS"],
+                    "category": cast.categories.get(fault.category),
                     "channel": IncidentChannel.PHONE,
                     "requester": cast.users["nurse16"],
                     "configuration_items": [cast.items[fault.ci]],
@@ -456,6 +459,7 @@ class Storyteller:
                         "impact": 3,
                         "urgency": 1,
                         "service": cast.services["HIS"],
+                        "category": cast.categories.get(fault.category),
                         "channel": IncidentChannel.PHONE,
                         "requester": nurse,
                         "parent": MAIN,

@@ -10,7 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from itsm.incidents.models import Incident, IncidentAssignment, IncidentQuerySet
+from itsm.incidents.models import (
+    Incident,
+    IncidentAssignment,
+    IncidentCategory,
+    IncidentQuerySet,
+)
 
 SECTIONS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (
@@ -26,6 +31,7 @@ SECTIONS: tuple[tuple[Any, tuple[str, ...]], ...] = (
             "requester",
             "department",
             "service",
+            "category",
             "configuration_items",
             "parent",
             "related",
@@ -93,7 +99,15 @@ class IncidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "assignment_group",
         "assignee",
     )
-    list_filter = ("status", "priority", "kind", "channel", "major", "assignment_group__tier")
+    list_filter = (
+        "status",
+        "priority",
+        "kind",
+        "channel",
+        "major",
+        "category",
+        "assignment_group__tier",
+    )
     search_fields = ("=number", "title", "requester__username", "requester__last_name")
     ordering = ("-reported_at",)
     inlines = (IncidentAssignmentInline,)
@@ -115,3 +129,16 @@ class IncidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The desk's incident categories: administrators add, rename and move them. A
+    category in use cannot be deleted (incidents keep their category)."""
+
+    list_display = ("code", "name", "name_en", "parent")
+    list_select_related = ("parent",)
+    list_filter = (("parent", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("code", "name", "name_en")
+    autocomplete_fields = ("parent",)
+    ordering = ("parent__code", "code")

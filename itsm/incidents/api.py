@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -26,6 +27,7 @@ from itsm.core.api.fields import (
     PrefetchingPrimaryKeyRelatedField,
     prefetched,
 )
+from itsm.core.api.schema import ErrorSerializer, ValidationErrorSerializer
 from itsm.core.api.transitions import TransitionsMixin
 from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
 from itsm.core.choices import TicketImpact, TicketPriority, TicketUrgency
@@ -50,10 +52,12 @@ from itsm.incidents.services import (
     link_incidents,
     log_incident,
     set_major_incident,
+    solve_incident_by_article,
     transition_incident,
     update_incident,
 )
 from itsm.incidents.workflow import INCIDENT_WORKFLOW
+from itsm.knowledge.models import Article
 from itsm.sla.choices import ClockMetric
 from itsm.sla.services import sla_states
 
@@ -100,6 +104,7 @@ class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-ar
     requester = serializers.CharField(allow_null=True)
     department = serializers.CharField(allow_null=True)
     service = serializers.CharField(allow_null=True)
+    category = serializers.CharField(allow_null=True, help_text=_("Its path: 硬件 › 打印机."))
     assignment_group = serializers.CharField(allow_null=True)
     assignee = serializers.CharField(allow_null=True)
     configuration_items = serializers.SerializerMethodField()
@@ -133,7 +138,7 @@ class IncidentDisplaySerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 # The records `display` names (as text); the labels of the coded fields come before them.
-DISPLAY_NAMES = ("requester", "department", "service", "assignment_group", "assignee")
+DISPLAY_NAMES = ("requester", "department", "service", "category", "assignment_group", "assignee")
 
 
 class ClockSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -219,6 +224,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "requester",
             "department",
             "service",
+            "category",
             "configuration_items",
             "assignment_group",
             "assignee",
@@ -229,6 +235,8 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "resolution_code",
             "resolution_notes",
             "reassignment_count",
+            "solved_by_article",
+            "first_contact",
             "version",
             "created_at",
             "updated_at",
@@ -271,6 +279,7 @@ class IncidentCreateSerializer(StrictInputMixin, serializers.ModelSerializer):  
             "requester",
             "department",
             "service",
+            "category",
             "configuration_items",
             "assignment_group",
             "assignee",
@@ -282,6 +291,38 @@ class IncidentCreateSerializer(StrictInputMixin, serializers.ModelSerializer):  
         fields.update(_related_fields())
         fields["reported_at"].required = False
         return fields
+
+
+# A call solved at first contact is not assigned.
+ROUTING_FIELDS = ("assignment_group", "assignee")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleArticleField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A knowledge article named by id: only articles the user may read are accepted, so
+    an id does not reveal that someone's draft exists."""
+
+    def get_queryset(self) -> QuerySet[Article]:
+        request = self.context.get("request")
+        return Article.objects.visible_to(getattr(request, "user", None))
+
+
+class SolveByArticleSerializer(IncidentCreateSerializer):
+    """A call logged and resolved at once with a knowledge article: the fields of a new
+    incident (without a group: a call solved at first contact is not assigned) plus the
+    article that solved it."""
+
+    assignment_group = None  # type: ignore[assignment]
+    assignee = None  # type: ignore[assignment]
+    article = VisibleArticleField(
+        help_text=_("The published article that solved the call (KB number without KB).")
+    )
+
+    class Meta(IncidentCreateSerializer.Meta):
+        fields: tuple[str, ...] = (  # type: ignore[assignment]
+            *(f for f in IncidentCreateSerializer.Meta.fields if f not in ROUTING_FIELDS),
+            "article",
+        )
 
 
 class IncidentUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -390,7 +431,12 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     # The queues' order, served by inc_queue_idx / inc_order_idx: most urgent, then oldest.
     queryset = (
         Incident.objects.select_related(
-            "requester", "department", "service", "assignment_group", "assignee"
+            "requester",
+            "department",
+            "service",
+            "category__parent",
+            "assignment_group",
+            "assignee",
         )
         .order_by("priority", "reported_at", "pk")
         .prefetch_related(
@@ -408,6 +454,7 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         "comments": CommentSerializer,
         "major": MajorSerializer,
         "link": LinkSerializer,
+        "solve_by_article": SolveByArticleSerializer,
     }
     record_actions = ("transitions", "comments", "timeline", "clocks", "major", "link", "impact")
     conflict_actions = ("partial_update", "transitions")
@@ -420,6 +467,55 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = log_incident(serializer.validated_data, actor=request.user)
+        data = self.read_back(incident)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        request=SolveByArticleSerializer,
+        responses={
+            201: IncidentSerializer,
+            400: OpenApiResponse(
+                response=ValidationErrorSerializer,
+                description=str(
+                    _(
+                        "Invalid input, a message per field: a missing title, an article that "
+                        "does not exist or that the user may not read, an article that is not "
+                        "published (under article)."
+                    )
+                ),
+            ),
+            403: OpenApiResponse(
+                response=ErrorSerializer,
+                description=str(
+                    _(
+                        "The user may not log incidents, may not resolve them, or may not log "
+                        "for the requester given."
+                    )
+                ),
+            ),
+        },
+        description=str(
+            _(
+                "Solved by the knowledge base at first contact: log a call and resolve it at "
+                "once with a published article (solve_incident_by_article). The incident is "
+                "resolved with the code solved_by_kb and a note naming the article, marked "
+                "as solved at first contact, and linked to the article; all or nothing."
+            )
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="solve-by-article")
+    def solve_by_article(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        article = data.pop("article")
+        try:
+            incident = solve_incident_by_article(data, article=article, actor=request.user)
+        except DjangoValidationError as exc:
+            # The service names the incident's field; here the client sent `article`.
+            if hasattr(exc, "error_dict") and "solved_by_article" in exc.error_dict:
+                exc.error_dict["article"] = exc.error_dict.pop("solved_by_article")
+            raise
         data = self.read_back(incident)
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 

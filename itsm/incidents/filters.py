@@ -14,7 +14,8 @@ from itsm.accounts.models import Department, SupportGroup
 from itsm.cmdb.models import Service
 from itsm.core.choices import TicketPriority
 from itsm.incidents.choices import OPEN_STATUSES, IncidentKind, IncidentStatus
-from itsm.incidents.models import Incident
+from itsm.incidents.forms import CategoryChoiceField
+from itsm.incidents.models import Incident, IncidentCategory
 
 
 class IncidentQueue:
@@ -43,6 +44,12 @@ class IncidentSlaState:
     )
 
 
+class CategoryFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]
+    """An incident category, chosen from the tree by its path."""
+
+    field_class = CategoryChoiceField
+
+
 class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     q = django_filters.CharFilter(label=_("Number or title"), method="filter_q")
     queue = django_filters.ChoiceFilter(
@@ -62,6 +69,12 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         label=_("Group"), queryset=SupportGroup.objects.all()
     )
     service = django_filters.ModelChoiceFilter(label=_("Service"), queryset=Service.objects.all())
+    category = CategoryFilter(
+        label=_("Category"),
+        queryset=IncidentCategory.objects.all(),
+        method="filter_category",
+        help_text=_("Includes its subcategories."),
+    )
     department = django_filters.ModelChoiceFilter(
         label=_("Department"), queryset=Department.objects.all()
     )
@@ -90,6 +103,7 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
             "priority",
             "assignment_group",
             "service",
+            "category",
             "department",
             "major",
             "sla",
@@ -110,6 +124,14 @@ class IncidentFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         for word in value.split():
             condition &= Q(title__icontains=word)
         return queryset.filter(condition)
+
+    def filter_category(
+        self, queryset: QuerySet[Incident], name: str, value: IncidentCategory | None
+    ) -> QuerySet[Incident]:
+        """The category and every category below it: "硬件" finds the printers too."""
+        if value is None:
+            return queryset
+        return queryset.filter(category_id__in=IncidentCategory.objects.with_descendants(value))
 
     def filter_queue(self, queryset: QuerySet[Incident], name: str, value: str) -> Any:
         user = self.request.user if self.request else None

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import SupportGroup, User
 from itsm.incidents.choices import IncidentPendingReason, IncidentResolutionCode
-from itsm.incidents.models import Incident
+from itsm.incidents.models import Incident, IncidentCategory, IncidentCategoryQuerySet
 from itsm.knowledge.models import Article
 
 INCIDENT_FIELDS = (
@@ -24,9 +24,35 @@ INCIDENT_FIELDS = (
     "impact",
     "urgency",
     "service",
+    "category",
     "configuration_items",
     "reported_at",
 )
+
+
+class CategoryChoiceIterator(forms.models.ModelChoiceIterator):  # type: ignore[type-arg]
+    """The categories in tree order, each labelled with its path ("硬件 › 打印机"), read
+    in one query whatever the depth of the tree."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        categories: IncidentCategoryQuerySet = self.queryset  # type: ignore[assignment]
+        for category in categories.tree():
+            yield (
+                forms.models.ModelChoiceIteratorValue(self.field.prepare_value(category), category),
+                category.path,
+            )
+
+
+class CategoryChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A select of incident categories by their paths (the form, the filter bar)."""
+
+    iterator = CategoryChoiceIterator
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", IncidentCategory.objects.all())
+        super().__init__(**kwargs)
 
 
 class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -41,6 +67,7 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Incident
         fields = INCIDENT_FIELDS
+        field_classes = {"category": CategoryChoiceField}
         widgets = {
             "reported_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "description": forms.Textarea(attrs={"rows": 4}),

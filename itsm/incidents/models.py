@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.cmdb.models import NamedInTwoLanguages
 from itsm.core.models import Ticket
 from itsm.incidents.choices import (
     OPEN_STATUSES,
@@ -24,6 +25,94 @@ from itsm.incidents.choices import (
     IncidentRoutingKind,
     IncidentStatus,
 )
+
+
+class IncidentCategoryQuerySet(models.QuerySet["IncidentCategory"]):
+    def tree(self) -> list[IncidentCategory]:
+        """The categories in tree order (each parent before its children, siblings by
+        code), each with `path` (its ancestors' labels and its own, joined by " › ") and
+        `depth`: read in one query, whatever the depth of the tree."""
+        by_id = {c.pk: c for c in self.order_by("code")}
+
+        def lineage(category: IncidentCategory) -> list[IncidentCategory]:
+            chain: list[IncidentCategory] = []
+            here: IncidentCategory | None = category
+            while here is not None and here not in chain:
+                chain.insert(0, here)
+                here = by_id.get(here.parent_id) if here.parent_id is not None else None
+            return chain
+
+        ordered = []
+        for category in by_id.values():
+            chain = lineage(category)
+            category.path = " › ".join(c.label for c in chain)
+            category.depth = len(chain) - 1
+            ordered.append(([c.code for c in chain], category))
+        return [category for _key, category in sorted(ordered, key=lambda row: row[0])]
+
+    def with_descendants(self, category: IncidentCategory | int) -> set[int]:
+        """The ids of the category and of every category below it (one query)."""
+        root = category if isinstance(category, int) else category.pk
+        children: dict[int | None, list[int]] = {}
+        for pk, parent_id in self.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        found: set[int] = set()
+        todo = [root]
+        while todo:
+            pk = todo.pop()
+            if pk in found:
+                continue
+            found.add(pk)
+            todo.extend(children.get(pk, []))
+        return found
+
+
+class IncidentCategory(NamedInTwoLanguages):
+    """What an incident is about, as the service desk classifies it: a small tree the
+    hospital's IT department keeps (硬件 › 打印机, 软件 › HIS, 账号与权限 › 密码重置). The
+    queues and the API filter by it (a category with its subcategories) and trend detection
+    clusters incidents by it. Administrators maintain it in the admin; one in use cannot be
+    deleted."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    objects = IncidentCategoryQuerySet.as_manager()
+
+    # Set by `IncidentCategoryQuerySet.tree()`.
+    path: str
+    depth: int
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name = _("incident category")
+        verbose_name_plural = _("incident categories")
+
+    def __str__(self) -> str:
+        # A category names its parent ("硬件 › 打印机"): "打印机" alone is ambiguous in
+        # a list. Read with select_related("parent") where many are shown.
+        if self.parent_id is not None and self.parent is not None:
+            return "%s › %s" % (self.parent, self.label)
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return "%s?category=%d" % (reverse("incidents:incident_list"), self.pk)
+
+    def clean(self) -> None:
+        if self.pk is not None and self.parent_id is not None:
+            below = IncidentCategory.objects.with_descendants(self.pk)
+            if self.parent_id in below:
+                raise ValidationError(
+                    {"parent": _("A category cannot be placed below itself or its subcategories.")}
+                )
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
@@ -85,6 +174,14 @@ class Incident(Ticket):
         _("resolution notes"), blank=True, max_length=20000, editable=False
     )
     major = models.BooleanField(_("major incident"), default=False, editable=False)
+    category = models.ForeignKey(
+        IncidentCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent incident"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from itsm.core.choices import SearchKind, SearchVisibility
-from itsm.core.search import index_object, register
+from itsm.core.search import index_object, lineage_names, register
 from itsm.incidents.choices import OPEN_STATUSES
 from itsm.incidents.models import Incident
 
@@ -20,7 +20,7 @@ def incident_document(incident: Incident) -> dict[str, Any]:
         ),
         "visibility": SearchVisibility.INTERNAL,
         "service_id": incident.service_id,
-        "category": incident.kind,
+        "category": lineage_names(incident.category),
         "open": incident.status in OPEN_STATUSES,
         "updated_at": incident.updated_at,
     }

@@ -60,6 +60,7 @@ EDITABLE_FIELDS = (
     "requester",
     "department",
     "service",
+    "category",
     "parent",
 )
 

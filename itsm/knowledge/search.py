@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from itsm.core.choices import SearchKind, SearchVisibility
-from itsm.core.search import index_object, register
+from itsm.core.search import index_object, lineage_names, register
 from itsm.knowledge.choices import ArticleAudience, ArticleStatus
-from itsm.knowledge.models import Article, Category
+from itsm.knowledge.models import Article
 
 
 def article_document(article: Article) -> dict[str, Any] | None:
@@ -26,19 +26,10 @@ def article_document(article: Article) -> dict[str, Any] | None:
             else SearchVisibility.INTERNAL
         ),
         "service_ids": list(article.services.values_list("pk", flat=True)),
-        "category": category_names(article.category),
+        "category": lineage_names(article.category),
         "helpful": article.helpful_count - article.unhelpful_count,
         "updated_at": article.updated_at,
     }
-
-
-def category_names(category: Category | None) -> list[str]:
-    """The names from the top of the category tree down to `category`."""
-    names: list[str] = []
-    while category is not None:
-        names.insert(0, category.name)
-        category = category.parent
-    return names
 
 
 def index_article(article: Article) -> None:

@@ -36,6 +36,7 @@ class TrendKind(models.TextChoices):
 
     CI = "ci", _("Same configuration item")
     SERVICE = "service", _("Same service")
+    CATEGORY = "category", _("Same incident category")
 
 
 class ProposalStatus(models.TextChoices):

@@ -151,9 +151,9 @@ class ProblemIncident(models.Model):
 
 
 class ProposedProblem(models.Model):
-    """A cluster of incidents the trend detection found (on one CI or one service within
-    a few days) that no problem covers: accepted, it becomes a problem; dismissed, it is
-    remembered and its incidents are not proposed again."""
+    """A cluster of incidents the trend detection found (on one CI, one service or one
+    incident category within a few days) that no problem covers: accepted, it becomes a
+    problem; dismissed, it is remembered and its incidents are not proposed again."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=TrendKind.choices)
     key = models.CharField(_("key"), max_length=64)

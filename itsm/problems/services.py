@@ -34,7 +34,7 @@ from itsm.core.services import (
 )
 from itsm.core.workflow import apply_transition
 from itsm.incidents.choices import IncidentKind, IncidentStatus
-from itsm.incidents.models import Incident
+from itsm.incidents.models import Incident, IncidentCategory
 from itsm.knowledge.models import Article, ArticleLink
 from itsm.knowledge.services import draft_from_incident, transition_article
 from itsm.problems.choices import ProblemStatus, ProposalStatus, TrendKind
@@ -346,9 +346,11 @@ def problem_managers() -> list[User]:
 
 
 def detect_trends(now: datetime | None = None) -> int:
-    """Find N or more incidents on one configuration item or one service within D days
-    (ITSM_PROBLEM_TREND_COUNT, ITSM_PROBLEM_TREND_DAYS) that no problem covers and propose
-    a problem for each such cluster, telling the problem managers. A cluster already
+    """Find N or more incidents on one configuration item, one service or one incident
+    category within D days (ITSM_PROBLEM_TREND_COUNT, ITSM_PROBLEM_TREND_DAYS) that no
+    problem covers and propose a problem for each such cluster, telling the problem
+    managers. A category clusters the incidents filed under exactly it, not under its
+    subcategories: "硬件" would lump printers and monitors together. A cluster already
     proposed gains its new incidents; incidents of a dismissed proposal are not proposed
     again. Returns the number of new proposals."""
     now = now or timezone.now()
@@ -369,12 +371,22 @@ def detect_trends(now: datetime | None = None) -> int:
         "incident_id", "configurationitem_id"
     ):
         by_ci.setdefault(ci_id, []).append(pk)
+    by_category: dict[int, list[int]] = {}
+    for pk, category_id in candidates.filter(category__isnull=False).values_list(
+        "pk", "category_id"
+    ):
+        by_category.setdefault(category_id, []).append(pk)
     services = Service.objects.in_bulk([k for k, v in by_service.items() if len(v) >= threshold])
     items = ConfigurationItem.objects.in_bulk([k for k, v in by_ci.items() if len(v) >= threshold])
     for ci_id, item in items.items():
         clusters.append((TrendKind.CI, str(ci_id), "%s %s" % (item.code, item.name), by_ci[ci_id]))
     for service_id, service in services.items():
         clusters.append((TrendKind.SERVICE, str(service_id), str(service), by_service[service_id]))
+    if any(len(v) >= threshold for v in by_category.values()):
+        for category in IncidentCategory.objects.tree():
+            found = by_category.get(category.pk, [])
+            if len(found) >= threshold:
+                clusters.append((TrendKind.CATEGORY, str(category.pk), category.path, found))
     created: list[ProposedProblem] = []
     with transaction.atomic():
         for kind, key, label, incident_ids in clusters:
@@ -435,7 +447,9 @@ def _decide(proposal: ProposedProblem, actor: Any) -> ProposedProblem:
 def accept_proposal(
     proposal: ProposedProblem, *, actor: Any, data: Mapping[str, Any] | None = None
 ) -> Problem:
-    """Raise the proposed problem with its incidents linked."""
+    """Raise the proposed problem with its incidents linked: on the proposal's service or
+    configuration item, or, for an incident category, with the category named in the
+    description (a problem has no incident category of its own)."""
     locked = _decide(proposal, actor)
     incidents = list(locked.incidents.order_by("reported_at", "pk"))
     fields: dict[str, Any] = {
@@ -444,6 +458,11 @@ def accept_proposal(
     }
     if locked.kind == TrendKind.SERVICE:
         fields["service"] = Service.objects.filter(pk=int(locked.key)).first()
+    if locked.kind == TrendKind.CATEGORY:
+        category = IncidentCategory.objects.filter(pk=int(locked.key)).first()
+        fields["description"] = _(
+            "Proposed by trend detection: %(count)d incidents of the category %(category)s."
+        ) % {"count": len(incidents), "category": locked.label if category is None else category}
     fields.update(data or {})
     problem = raise_problem(fields, actor=actor, incidents=incidents)
     if locked.kind == TrendKind.CI:

@@ -23,7 +23,7 @@ from itsm.core.models import SearchDocument
 from itsm.core.search import index_document, search, segment
 from itsm.core.testing import BaseTestCase
 from itsm.incidents.choices import IncidentStatus
-from itsm.incidents.models import Incident
+from itsm.incidents.models import Incident, IncidentCategory
 from itsm.incidents.services import update_incident
 from itsm.incidents.tests.factories import incident_in, log
 
@@ -482,6 +482,21 @@ class CandidateTests(SearchTestCase):
             self.numbers("PACS 调阅", kinds=[SearchKind.INCIDENT], open_only=True),
             [self.pacs_slow.number],
         )
+
+    def test_an_incident_is_found_under_its_category_and_the_ones_above(self) -> None:
+        printers = IncidentCategory.objects.select_related("parent").get(
+            parent__isnull=False, name="打印机"
+        )
+        update_incident(
+            self.printer_driver,
+            {"category": printers},
+            actor=self.agent,
+            version=self.printer_driver.version,
+        )
+        for category in (printers.name, printers.parent.name):
+            self.assertEqual(
+                self.numbers("打印机", category=category), [self.printer_driver.number]
+            )
 
     def test_a_category_finds_its_subcategories(self) -> None:
         with departments_as_articles():

@@ -20,7 +20,7 @@ from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.models import AuditEntry, Comment, Notification
 from itsm.core.testing import PASSWORD, BaseTestCase
 from itsm.incidents.choices import IncidentStatus
-from itsm.incidents.models import Incident, IncidentAssignment
+from itsm.incidents.models import Incident, IncidentAssignment, IncidentCategory
 from itsm.incidents.services import log_incident
 
 DEMO_LOGINS = ("admin", "desk1", "eng1", "vendor1", "vendor2", "manager1", "nurse1")
@@ -121,6 +121,19 @@ class DemoHospitalTests(TestCase):
         self.assertTrue(Incident.objects.filter(title="PACS影像调阅缓慢").exists())
         self.assertTrue(Incident.objects.filter(major=True).exists())
         self.assertTrue(Incident.objects.filter(children__isnull=False).exists())
+
+    def test_every_incident_has_the_category_of_its_fault(self) -> None:
+        from itsm.demo.faults import FAULTS
+
+        self.assertFalse(Incident.objects.filter(category__isnull=True).exists())
+        slow_pacs = Incident.objects.filter(title="PACS影像调阅缓慢")
+        self.assertEqual(set(slow_pacs.values_list("category__code", flat=True)), {"pacs"})
+        outage = Incident.objects.filter(major=True, children__isnull=False).distinct()
+        self.assertEqual(set(outage.values_list("category__code", flat=True)), {"his"})
+        codes = set(IncidentCategory.objects.values_list("code", flat=True))
+        for fault in FAULTS:
+            with self.subTest(fault=fault.title):
+                self.assertIn(fault.category, codes)
 
     def test_incidents_were_routed_through_the_tiers_to_both_vendors(self) -> None:
         for username in ("vendor1", "vendor2"):

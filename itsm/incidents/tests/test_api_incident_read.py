@@ -22,6 +22,8 @@ LIST = "/api/incidents/"
 
 INCIDENT_FIELDS = {
     "id",
+    "solved_by_article",
+    "first_contact",
     "responded_at",
     "response_due_at",
     "resolution_due_at",
@@ -41,6 +43,7 @@ INCIDENT_FIELDS = {
     "requester",
     "department",
     "service",
+    "category",
     "configuration_items",
     "assignment_group",
     "assignee",
@@ -151,6 +154,10 @@ class IncidentReadTests(ApiTestCase):
         self.assertEqual(data["display"]["assignment_group"], self.vendor_group.name)
         self.assertEqual(data["display"]["configuration_items"], [str(self.printer)])
         self.assertIsNone(data["display"]["assignee"])
+        self.assertIsNone(data["category"])
+        self.assertIsNone(data["display"]["category"])
+        self.assertIsNone(data["solved_by_article"])
+        self.assertFalse(data["first_contact"])
 
     def test_put_and_delete_are_not_allowed(self) -> None:
         client = self.api(self.admin)

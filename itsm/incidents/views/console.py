@@ -150,6 +150,7 @@ class IncidentEditView(RequesterPickerMixin, ObjectEditView):
 
 EMPTY_LABELS = {
     "service": _("Not known"),
+    "category": _("Not classified"),
     "assignment_group": _("Leave unassigned"),
     "department": _("The requester's department"),
 }

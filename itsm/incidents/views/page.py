@@ -151,6 +151,7 @@ DETAIL_RELATIONS = (
     "requester",
     "department",
     "service",
+    "category__parent",
     "assignment_group__vendor",
     "assignee",
 )

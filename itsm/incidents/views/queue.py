@@ -192,6 +192,8 @@ EXPORT_COLUMNS = (
     Column(_label("assignee"), lambda i: _name(i.assignee)),
     Column(_label("reported_at"), lambda i: i.reported_at),
     Column(_label("resolution_due_at"), lambda i: i.resolution_due_at),
+    # Last, so that the columns spreadsheets already read keep their places.
+    Column(_label("category"), lambda i: _name(i.category)),
 )
 
 
@@ -208,7 +210,14 @@ class IncidentListView(ObjectListView):
     filterset_class = IncidentFilterSet
     template_name = "incidents/incident_list.html"
     partial_template_name = "incidents/_incident_table.html"
-    select_related = ("requester", "department", "service", "assignment_group", "assignee")
+    select_related = (
+        "requester",
+        "department",
+        "service",
+        "category__parent",
+        "assignment_group",
+        "assignee",
+    )
     sort_fields = {
         "priority": ("priority", "reported_at"),
         "number": ("number",),

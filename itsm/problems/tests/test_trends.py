@@ -8,7 +8,7 @@ from django.utils import timezone
 from itsm.core.models import Notification
 from itsm.core.testing import BaseTestCase
 from itsm.incidents.choices import IncidentKind
-from itsm.incidents.models import Incident
+from itsm.incidents.models import Incident, IncidentCategory
 from itsm.incidents.tests.factories import log
 from itsm.problems.choices import ProblemStatus, ProposalStatus, TrendKind
 from itsm.problems.models import ProposedProblem
@@ -62,6 +62,71 @@ class TrendDetectionTests(BaseTestCase):
             log(self.agent, requester=self.doctor, service=self.pacs)
         self.assertEqual(detect_trends(), 1)
         self.assertEqual(ProposedProblem.objects.get().kind, TrendKind.SERVICE)
+
+    def category(self, code: str) -> IncidentCategory:
+        return IncidentCategory.objects.get(code=code)
+
+    def test_three_incidents_of_one_category_are_proposed_with_their_incidents(self) -> None:
+        printers = self.category("printer")
+        incidents = [
+            log(self.agent, requester=self.nurse, category=printers, title="打印机 %d" % n)
+            for n in range(3)
+        ]
+        self.assertEqual(detect_trends(), 1)
+        proposal = ProposedProblem.objects.get()
+        self.assertEqual(proposal.kind, TrendKind.CATEGORY)
+        self.assertEqual(proposal.key, str(printers.pk))
+        self.assertEqual(proposal.label, "硬件 › 打印机")
+        self.assertEqual(set(proposal.incidents.all()), set(incidents))
+        self.assertTrue(Notification.objects.filter(object_id=proposal.pk).exists())
+        # A fourth joins the open proposal instead of making a second one.
+        log(self.agent, requester=self.nurse, category=printers)
+        self.assertEqual(detect_trends(), 0)
+        self.assertEqual(ProposedProblem.objects.get().incidents.count(), 4)
+
+    def test_a_category_counts_only_its_own_incidents_not_its_subcategories(self) -> None:
+        # Two printer faults and one vague "hardware" call: no category reaches three.
+        log(self.agent, category=self.category("printer"))
+        log(self.agent, category=self.category("printer"))
+        log(self.agent, category=self.category("hardware"))
+        log(self.agent, category=self.category("computer"))
+        self.assertEqual(detect_trends(), 0)
+
+    def test_old_covered_cancelled_and_uncategorised_incidents_do_not_count(self) -> None:
+        his = self.category("his")
+        old = timezone.now() - timedelta(days=10)
+        log(self.agent, category=his, reported_at=old)
+        log(self.agent, category=his, kind=IncidentKind.CONSULTATION)
+        problem(self.engineer, incidents=[log(self.agent, category=his)])
+        log(self.agent)
+        log(self.agent)
+        log(self.agent, category=his)
+        log(self.agent, category=his)
+        self.assertEqual(detect_trends(), 0)
+
+    def test_accepting_a_category_proposal_names_the_category_in_the_problem(self) -> None:
+        network = self.category("wireless")
+        incidents = [log(self.agent, category=network, title="无线掉线") for _ in range(3)]
+        detect_trends()
+        proposal = ProposedProblem.objects.get(kind=TrendKind.CATEGORY)
+        found = accept_proposal(proposal, actor=self.manager)
+        self.assertEqual(set(found.incidents.all()), set(incidents))
+        self.assertIn("网络 › 无线网络", found.title)
+        self.assertIn("网络 › 无线网络", found.description)
+        self.assertIsNone(found.service)
+        self.assertFalse(found.configuration_items.exists())
+        proposal.refresh_from_db()
+        self.assertEqual((proposal.status, proposal.problem), (ProposalStatus.ACCEPTED, found))
+        # Covered now: the same incidents are not proposed again.
+        self.assertEqual(detect_trends(), 0)
+
+    def test_a_dismissed_category_proposal_is_remembered(self) -> None:
+        lis = self.category("lis")
+        for _ in range(3):
+            log(self.agent, category=lis)
+        detect_trends()
+        dismiss_proposal(ProposedProblem.objects.get(), actor=self.manager, reason="各不相关")
+        self.assertEqual(detect_trends(), 0)
 
     def test_dismissed_is_remembered(self) -> None:
         self.on_printer(3)
