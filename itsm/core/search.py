@@ -129,9 +129,13 @@ def register(
     article). With `visible_by_document` the document's visibility alone decides who finds
     it (public: everyone signed in; internal: who holds the model's view permission), for
     records indexed only while they are that visible (published articles); otherwise the
-    model's `objects.visible_to(user)` decides."""
+    model's `objects.visible_to(user)` decides. On SQLite a new kind needs its full-text
+    table (core/migrations/0008_search_fulltext_per_type.py)."""
     _registry[kind] = Registration(
-        model=model, kind=kind, to_document=to_document, visible_by_document=visible_by_document
+        model=model,
+        kind=kind,
+        to_document=to_document,
+        visible_by_document=visible_by_document,
     )
 
 
@@ -289,38 +293,26 @@ def _scopes(user: Any, kinds: Iterable[str]) -> list[Scope]:
         model = registration.model
         content_type = ContentType.objects.get_for_model(model)
         manager: Any = model._default_manager
+        condition, few = Q(content_type=content_type), False
         if not hasattr(manager, "visible_to") or registration.visible_by_document:
-            condition = Q(content_type=content_type)
             view = "%s.view_%s" % (model._meta.app_label, model._meta.model_name)
             if not user.has_perm(view):
                 condition &= Q(visibility=SearchVisibility.PUBLIC)
-            scopes.append(Scope(kind, condition))
-            continue
-        visible = manager.visible_to(user)
-        if not visible.query.has_filters():
+        else:
+            visible = manager.visible_to(user)
             # Everything (IT staff see every incident): no condition on the records.
-            scopes.append(Scope(kind, Q(content_type=content_type)))
-            continue
-        seen = visible.order_by()[: FEW_VISIBLE + 1].count()
-        if seen == 0:
-            continue
-        if seen <= FEW_VISIBLE:
-            scopes.append(
-                Scope(
-                    kind,
-                    Q(content_type=content_type, object_id__in=visible.values("pk")),
-                    few=True,
-                )
-            )
-            continue
-        # Many but not all (a vendor's routed incidents): an EXISTS on the record's key,
-        # checked for the candidates the words find rather than listing every record.
-        scopes.append(
-            Scope(
-                kind,
-                Q(Exists(visible.filter(pk=OuterRef("object_id"))), content_type=content_type),
-            )
-        )
+            if visible.query.has_filters():
+                seen = visible.order_by()[: FEW_VISIBLE + 1].count()
+                if seen == 0:
+                    continue
+                few = seen <= FEW_VISIBLE
+                if few:
+                    condition &= Q(object_id__in=visible.values("pk"))
+                else:
+                    # Many but not all (a vendor's routed incidents): an EXISTS on the
+                    # record's key, checked for the candidates the words find.
+                    condition &= Q(Exists(visible.filter(pk=OuterRef("object_id"))))
+        scopes.append(Scope(kind, condition, few=few))
     return scopes
 
 
@@ -356,31 +348,26 @@ def _newest_matching(
             queryset, scope, terms, every=every, open_only=open_only, limit=limit, walk=walk
         )
     if connection.vendor == "sqlite":
+        # Each type has its own FTS5 table (core_searchdocument_fts_<type>).
+        fts = "core_searchdocument_fts_%s" % kind
         words = (" " if every else " OR ").join('"%s"' % term for term in terms)
         if scope.few:
             # From the reader's few records, each looked up in the index by its rowid;
             # `id + 0` keeps SQLite from walking every document by id instead.
             queryset = queryset.extra(
                 where=[
-                    "EXISTS (SELECT 1 FROM core_searchdocument_fts"
-                    " WHERE core_searchdocument_fts MATCH %s"
-                    " AND core_searchdocument_fts.rowid = core_searchdocument.id)"
+                    "EXISTS (SELECT 1 FROM %(t)s WHERE %(t)s MATCH %%s"
+                    " AND %(t)s.rowid = core_searchdocument.id)" % {"t": fts}
                 ],
                 params=["tokens : (%s)" % words],
             ).order_by((F("id") + 0).desc())
             return list(queryset.values_list(*CANDIDATE_FIELDS)[:limit])
-        # FTS5 reads the type and the words together and yields its matches by rowid,
-        # newest first, so the limit stops it early.
+        # FTS5 yields its matches by rowid, newest first, so the limit stops it early.
         queryset = queryset.extra(
-            select={"fts_rowid": "core_searchdocument_fts.rowid"},
-            tables=["core_searchdocument_fts"],
-            where=[
-                "core_searchdocument_fts.rowid = core_searchdocument.id",
-                "core_searchdocument_fts MATCH %s",
-            ],
-            params=[
-                'kind : "%s" AND %stokens : (%s)' % (kind, 'open : "1" AND ' * open_only, words)
-            ],
+            select={"fts_rowid": "%s.rowid" % fts},
+            tables=[fts],
+            where=["%s.rowid = core_searchdocument.id" % fts, "%s MATCH %%s" % fts],
+            params=["%stokens : (%s)" % ('open : "1" AND ' * open_only, words)],
             order_by=["-fts_rowid"],
         )
     else:

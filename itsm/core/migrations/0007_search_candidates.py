@@ -2,8 +2,8 @@
 
 SQLite: the FTS5 table also indexes the document's type (`kind`) and whether its ticket is
 open, so a query asks for "open incidents with these words" and FTS5 walks its matches
-newest first, stopping at the limit. PostgreSQL: the tsvector is stored in a generated column (`tsv`, GIN-indexed), so a
-row is checked without re-segmenting its tokens; it holds the type too ("kind_article",
+newest first, stopping at the limit. PostgreSQL: the tsvector is stored in a generated
+column (`tsv`, GIN-indexed), so a row is checked without re-segmenting its tokens; it holds the type too ("kind_article",
 never a word: words have no "_"), so the index finds "articles with these words" exactly;
 an index on (kind, id) walks one type's documents newest first. Categories are
 stored as paths ("/硬件/打印机/") so that a search in a category finds its subcategories."""
