@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import time as time_module
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -27,8 +26,8 @@ from django import forms
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, models, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -48,14 +47,16 @@ MAX_TERMS = 12
 # desk agent is after.
 ALL_WORDS_CANDIDATES = 300
 ANY_WORD_CANDIDATES = 200
-# PostgreSQL walks a type's newest documents looking for matches, a twentieth of them
-# within these bounds, before it reads the older matches through the index instead: the
-# index then reads at most about twenty times the candidates wanted.
-WALK_SHARE = 20
+# PostgreSQL walks a type's newest documents looking for matches, first a twentieth of
+# them within these bounds, then as many more as the matches found so far say it needs;
+# when the older documents are expected to hold no more matches than BITMAP_ROWS, it
+# reads those through the full-text index and sorts them instead.
+FIRST_WALK_SHARE = 20
+FIRST_WALK_BOUNDS = (2_000, 20_000)
+BITMAP_ROWS = 2_000
 # A reader who may see at most this many records of a type (a requester's own incidents)
 # is searched from those records, each checked for the words.
 FEW_VISIBLE = 5_000
-WALK_BOUNDS = (2_000, 20_000)
 SNIPPET_CHARS = 120
 DICTIONARY = Path(__file__).with_name("search_dict.txt")
 
@@ -129,8 +130,8 @@ def register(
     article). With `visible_by_document` the document's visibility alone decides who finds
     it (public: everyone signed in; internal: who holds the model's view permission), for
     records indexed only while they are that visible (published articles); otherwise the
-    model's `objects.visible_to(user)` decides. On SQLite a new kind needs its full-text
-    table (core/migrations/0008_search_fulltext_per_type.py)."""
+    model's `objects.visible_to(user)` decides. A new kind needs its full-text indexes:
+    a migration calling `create_indexes` of core/migrations/0007_search_candidates.py."""
     _registry[kind] = Registration(
         model=model,
         kind=kind,
@@ -335,7 +336,7 @@ def _newest_matching(
     *,
     every: bool,
     open_only: bool,
-    walk: int = WALK_BOUNDS[0],
+    size: int = 0,
 ) -> list[tuple[Any, ...]]:
     """The newest documents of the scope's type (open ones only, or all) with every (or
     any) of the terms, through the database's full-text index; newest is the highest id,
@@ -345,7 +346,7 @@ def _newest_matching(
     queryset = documents.filter(kind=kind, **({"open": True} if open_only else {}))
     if connection.vendor == "postgresql":
         return _newest_postgresql(
-            queryset, scope, terms, every=every, open_only=open_only, limit=limit, walk=walk
+            queryset, scope, terms, every=every, open_only=open_only, limit=limit, size=size
         )
     if connection.vendor == "sqlite":
         # Each type has its own FTS5 table (core_searchdocument_fts_<type>).
@@ -390,18 +391,19 @@ def _newest_postgresql(
     every: bool,
     open_only: bool,
     limit: int,
-    walk: int,
+    size: int,
 ) -> list[tuple[Any, ...]]:
-    """PostgreSQL's newest matches of one type. Its planner takes a word to be spread
-    evenly over the types and over time, so left alone it walks a million incidents
-    newest first for a word only articles hold, or reads half a million matches of a
-    common word to keep the newest 300. Instead: walk the type's newest `walk` documents
-    (or its open ones) checking each row; only when they hold too few matches read the
-    older ones through the full-text index, where the type is a lexeme too, and sort them.
-    A reader who sees few records is searched from those records."""
-    kind = scope.kind
-    words = (" & " if every else " | ").join("'%s'" % term for term in terms)
-    query = "'kind_%s' & (%s)" % (kind, words)
+    """PostgreSQL's newest matches of one type (about `size` documents). Its planner takes
+    a word to be spread evenly over the types and over time, so left alone it walks a
+    million incidents newest first for a word only articles hold, or reads half a million
+    matches of a common word to keep the newest 300. Instead the type's documents are
+    walked newest first, a window of ids at a time, each row checked; a first window of a
+    twentieth of them, the next ones as large as the matches found so far say is needed.
+    When the older documents are expected to hold few matches, those are read through the
+    type's own full-text index (a partial GIN index) and sorted. Every window gives the
+    same candidates: the newest `limit` matches. A reader who sees few records is searched
+    from those records."""
+    query = (" & " if every else " | ").join("'%s'" % term for term in terms)
     # ts_match_vq is the function behind @@, in a form no index serves: checked row by row.
     checked = queryset.extra(
         where=["ts_match_vq(core_searchdocument.tsv, %s::tsquery)"], params=[query]
@@ -411,65 +413,50 @@ def _newest_postgresql(
         checked = checked.order_by((F("id") + 0).desc())
         return list(checked.values_list(*CANDIDATE_FIELDS)[:limit])
     walked = checked.order_by("-id")
-    if open_only:
+    top = SearchDocument.objects.filter(kind=scope.kind).aggregate(top=Max("id"))["top"]
+    window = min(max(size // FIRST_WALK_SHARE, FIRST_WALK_BOUNDS[0]), FIRST_WALK_BOUNDS[1])
+    if open_only or top is None or size <= window:
         return list(walked.values_list(*CANDIDATE_FIELDS)[:limit])
-    boundary = _walk_boundary(kind, walk)
-    if boundary is None:
-        return list(walked.values_list(*CANDIDATE_FIELDS)[:limit])
-    rows = list(walked.filter(id__gt=boundary).values_list(*CANDIDATE_FIELDS)[:limit])
-    if len(rows) < limit:
-        # `id + 0` keeps the planner from walking the index by id instead.
-        older = (
-            queryset.filter(id__lte=boundary)
-            .extra(where=["core_searchdocument.tsv @@ %s::tsquery"], params=[query])
-            .order_by((F("id") + 0).desc())
-        )
-        rows += older.values_list(*CANDIDATE_FIELDS)[: limit - len(rows)]
+    ids_per_document = top / size
+    rows: list[tuple[Any, ...]] = []
+    high, walked_documents = top + 1, 0
+    while high > 0 and len(rows) < limit:
+        low = max(int(high - window * ids_per_document), 0)
+        step = walked.filter(id__gte=low, id__lt=high)
+        rows += step.values_list(*CANDIDATE_FIELDS)[: limit - len(rows)]
+        walked_documents += window
+        high = low
+        density = len(rows) / walked_documents
+        older = high / ids_per_document
+        needed = limit - len(rows)
+        if needed and high > 0 and density * older <= BITMAP_ROWS:
+            # `id + 0` keeps the planner from walking the index by id instead.
+            rest = (
+                queryset.filter(id__lt=high)
+                .extra(where=["core_searchdocument.tsv @@ %s::tsquery"], params=[query])
+                .order_by((F("id") + 0).desc())
+            )
+            rows += rest.values_list(*CANDIDATE_FIELDS)[:needed]
+            break
+        window = int(2 * needed / density) + 1 if density else window
     return rows
-
-
-# Where each type's walk stops, per database, and when to look again. Any boundary gives
-# the same candidates (the walk covers the ids above it, the index those below), so one a
-# few minutes old costs at most a slightly longer walk.
-_boundaries: dict[tuple[str, str, int], tuple[float, int | None]] = {}
-BOUNDARY_SECONDS = 300.0
-
-
-def _walk_boundary(kind: str, walk: int) -> int | None:
-    """The id of the type's `walk`-th newest document (None when it has fewer)."""
-    key = (connection.alias, kind, walk)
-    cached = _boundaries.get(key)
-    now = time_module.monotonic()
-    if cached is None or cached[0] < now:
-        ids = list(
-            SearchDocument.objects.filter(kind=kind)
-            .order_by("-id")
-            .values_list("id", flat=True)[walk : walk + 1]
-        )
-        cached = (now + BOUNDARY_SECONDS, ids[0] if ids else None)
-        _boundaries[key] = cached
-    return cached[1]
 
 
 def _sizes() -> dict[str, int]:
     """About how many documents of each type PostgreSQL holds, from the statistics
-    ANALYZE keeps (the share of rows whose vector holds "kind_<type>"): no count of a
-    million rows. A type too rare to be among the most common lexemes is left out."""
+    ANALYZE keeps (the share of each value of `kind`): no count of a million rows. A type
+    too rare to be among the most common values is left out."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+            "SELECT c.reltuples, s.most_common_vals::text::text[], s.most_common_freqs"
             " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
-            " AND s.attname = 'tsv' WHERE c.relname = 'core_searchdocument'"
+            " AND s.attname = 'kind' WHERE c.relname = 'core_searchdocument'"
         )
         row = cursor.fetchone()
     if row is None or row[1] is None:
         return {}
-    rows, lexemes, shares = row
-    return {
-        lexeme.removeprefix("kind_"): int(rows * share)
-        for lexeme, share in zip(lexemes, shares, strict=False)
-        if lexeme.startswith("kind_")
-    }
+    rows, kinds, shares = row
+    return {kind: int(rows * share) for kind, share in zip(kinds, shares, strict=False)}
 
 
 def _candidates(
@@ -481,20 +468,28 @@ def _candidates(
 ) -> list[tuple[Any, ...]]:
     """Each type's newest documents with every term, then its newest with any."""
     rows: dict[int, tuple[Any, ...]] = {}
-    sizes = _sizes() if connection.vendor == "postgresql" else {}
-    for scope in scopes:
-        walk = min(max(sizes.get(scope.kind, 0) // WALK_SHARE, WALK_BOUNDS[0]), WALK_BOUNDS[1])
-        visible = documents.filter(scope.condition)
-        for every in (True, False) if len(terms) > 1 else (True,):
-            for row in _newest_matching(
-                visible,
-                scope,
-                terms,
-                every=every,
-                open_only=open_only,
-                walk=walk,
-            ):
-                rows.setdefault(row[0], row)
+    with transaction.atomic():
+        sizes: dict[str, int] = {}
+        if connection.vendor == "postgresql":
+            sizes = _sizes()
+            # For a common word the planner expects tens of thousands of matches and
+            # starts parallel workers and JIT compilation (some 40 ms) for index reads
+            # that find a few hundred rows or none: not for this transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        for scope in scopes:
+            visible = documents.filter(scope.condition)
+            for every in (True, False) if len(terms) > 1 else (True,):
+                for row in _newest_matching(
+                    visible,
+                    scope,
+                    terms,
+                    every=every,
+                    open_only=open_only,
+                    size=sizes.get(scope.kind, 0),
+                ):
+                    rows.setdefault(row[0], row)
     return list(rows.values())
 
 

@@ -1,12 +1,17 @@
 """Full text that finds the newest matches of one type without reading all of them.
 
-SQLite: the FTS5 table also indexes the document's type (`kind`) and whether its ticket is
-open, so a query asks for "open incidents with these words" and FTS5 walks its matches
-newest first, stopping at the limit. PostgreSQL: the tsvector is stored in a generated
-column (`tsv`, GIN-indexed), so a row is checked without re-segmenting its tokens; it holds the type too ("kind_article",
-never a word: words have no "_"), so the index finds "articles with these words" exactly;
-an index on (kind, id) walks one type's documents newest first. Categories are
-stored as paths ("/硬件/打印机/") so that a search in a category finds its subcategories."""
+Each type of document (a SearchKind) has an index of its own, so "incidents holding these
+words" never sorts through the articles holding them. SQLite: one FTS5 table per type
+(core_searchdocument_fts_<type>, over the tokens and the open flag), kept in step by
+triggers; FTS5 yields its matches newest first and stops at the limit. PostgreSQL: the
+tsvector is stored in a generated column (`tsv`), so a row is checked without re-reading
+its tokens, with one partial GIN index per type. Categories are stored as paths
+("/硬件/打印机/") so that a search in a category finds its subcategories.
+
+A new type of searchable record needs its indexes: a migration calling `create_indexes`
+for it."""
+
+from __future__ import annotations
 
 import importlib
 from typing import Any
@@ -17,38 +22,61 @@ from django.db.models.functions import Concat, Length, Substr
 
 old: Any = importlib.import_module("itsm.core.migrations.0005_search_fulltext")
 
-SQLITE_CREATE = [
-    "CREATE VIRTUAL TABLE core_searchdocument_fts USING fts5("
-    "tokens, kind, open, content='core_searchdocument', content_rowid='id', "
-    "tokenize='unicode61')",
-    "CREATE TRIGGER core_searchdocument_ai AFTER INSERT ON core_searchdocument BEGIN "
-    "INSERT INTO core_searchdocument_fts(rowid, tokens, kind, open) "
-    "VALUES (new.id, new.tokens, new.kind, new.open); END",
-    "CREATE TRIGGER core_searchdocument_ad AFTER DELETE ON core_searchdocument BEGIN "
-    "INSERT INTO core_searchdocument_fts(core_searchdocument_fts, rowid, tokens, kind, open) "
-    "VALUES ('delete', old.id, old.tokens, old.kind, old.open); END",
-    "CREATE TRIGGER core_searchdocument_au AFTER UPDATE ON core_searchdocument BEGIN "
-    "INSERT INTO core_searchdocument_fts(core_searchdocument_fts, rowid, tokens, kind, open) "
-    "VALUES ('delete', old.id, old.tokens, old.kind, old.open); "
-    "INSERT INTO core_searchdocument_fts(rowid, tokens, kind, open) "
-    "VALUES (new.id, new.tokens, new.kind, new.open); END",
-    "INSERT INTO core_searchdocument_fts(core_searchdocument_fts) VALUES ('rebuild')",
-]
-POSTGRES_CREATE = [
-    "ALTER TABLE core_searchdocument ADD COLUMN tsv tsvector GENERATED ALWAYS AS "
-    "(array_to_tsvector(string_to_array(tokens, ' ') || ('kind_' || kind::text))) STORED",
-    "CREATE INDEX core_searchdocument_tsv ON core_searchdocument USING gin (tsv)",
-    "DROP INDEX IF EXISTS core_searchdocument_fts",
-]
-POSTGRES_DROP = [
-    "DROP INDEX IF EXISTS core_searchdocument_tsv",
-    "ALTER TABLE core_searchdocument DROP COLUMN IF EXISTS tsv",
-]
+KINDS = ("article", "incident", "problem")
 
 
-def _run(schema_editor: Any, statements: list[str]) -> None:
-    for statement in statements:
-        schema_editor.execute(statement)
+def fts_table(kind: str) -> str:
+    return "core_searchdocument_fts_%s" % kind
+
+
+def _sqlite_triggers(kinds: tuple[str, ...]) -> list[str]:
+    inserts = " ".join(
+        "INSERT INTO %s(rowid, tokens, open) SELECT new.id, new.tokens, new.open"
+        " WHERE new.kind = '%s';" % (fts_table(kind), kind)
+        for kind in kinds
+    )
+    deletes = " ".join(
+        "INSERT INTO %(t)s(%(t)s, rowid, tokens, open)"
+        " SELECT 'delete', old.id, old.tokens, old.open WHERE old.kind = '%(k)s';"
+        % {"t": fts_table(kind), "k": kind}
+        for kind in kinds
+    )
+    return [
+        "DROP TRIGGER IF EXISTS core_searchdocument_ai",
+        "DROP TRIGGER IF EXISTS core_searchdocument_ad",
+        "DROP TRIGGER IF EXISTS core_searchdocument_au",
+        "CREATE TRIGGER core_searchdocument_ai AFTER INSERT ON core_searchdocument BEGIN "
+        "%s END" % inserts,
+        "CREATE TRIGGER core_searchdocument_ad AFTER DELETE ON core_searchdocument BEGIN "
+        "%s END" % deletes,
+        "CREATE TRIGGER core_searchdocument_au AFTER UPDATE ON core_searchdocument BEGIN "
+        "%s %s END" % (deletes, inserts),
+    ]
+
+
+def create_indexes(schema_editor: Any, kinds: tuple[str, ...], every_kind: tuple[str, ...]) -> None:
+    """The full-text indexes of `kinds`, filled from their documents (`every_kind`: all the
+    types there are, for SQLite's triggers)."""
+    if schema_editor.connection.vendor == "sqlite":
+        for kind in kinds:
+            table = fts_table(kind)
+            schema_editor.execute(
+                "CREATE VIRTUAL TABLE %s USING fts5(tokens, open, content='core_searchdocument',"
+                " content_rowid='id', tokenize='unicode61')" % table
+            )
+            schema_editor.execute(
+                "INSERT INTO %s(rowid, tokens, open) SELECT id, tokens, open"
+                " FROM core_searchdocument WHERE kind = '%s'" % (table, kind)
+            )
+            schema_editor.execute("INSERT INTO %s(%s) VALUES ('optimize')" % (table, table))
+        for statement in _sqlite_triggers(every_kind):
+            schema_editor.execute(statement)
+    elif schema_editor.connection.vendor == "postgresql":
+        for kind in kinds:
+            schema_editor.execute(
+                "CREATE INDEX core_searchdocument_tsv_%s ON core_searchdocument"
+                " USING gin (tsv) WHERE kind = '%s'" % (kind, kind)
+            )
 
 
 def forwards(apps: Any, schema_editor: Any) -> None:
@@ -56,9 +84,16 @@ def forwards(apps: Any, schema_editor: Any) -> None:
     documents.update(category=Concat(Value("/"), F("category"), Value("/")))
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        _run(schema_editor, old.SQLITE_DROP + SQLITE_CREATE)
+        for statement in old.SQLITE_DROP:
+            schema_editor.execute(statement)
     elif vendor == "postgresql":
-        _run(schema_editor, POSTGRES_CREATE)
+        # array_to_tsvector takes the tokens as lexemes unchanged, as FTS5 reads them.
+        schema_editor.execute(
+            "ALTER TABLE core_searchdocument ADD COLUMN tsv tsvector GENERATED ALWAYS AS"
+            " (array_to_tsvector(string_to_array(tokens, ' '))) STORED"
+        )
+        schema_editor.execute("DROP INDEX IF EXISTS core_searchdocument_fts")
+    create_indexes(schema_editor, KINDS, KINDS)
 
 
 def backwards(apps: Any, schema_editor: Any) -> None:
@@ -66,9 +101,18 @@ def backwards(apps: Any, schema_editor: Any) -> None:
     documents.update(category=Substr("category", 2, Length("category") - 2))
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        _run(schema_editor, old.SQLITE_DROP + old.SQLITE_CREATE)
+        for name in ("ai", "ad", "au"):
+            schema_editor.execute("DROP TRIGGER IF EXISTS core_searchdocument_%s" % name)
+        for kind in KINDS:
+            schema_editor.execute("DROP TABLE IF EXISTS %s" % fts_table(kind))
+        for statement in old.SQLITE_CREATE:
+            schema_editor.execute(statement)
     elif vendor == "postgresql":
-        _run(schema_editor, POSTGRES_DROP + old.POSTGRES_CREATE)
+        for kind in KINDS:
+            schema_editor.execute("DROP INDEX IF EXISTS core_searchdocument_tsv_%s" % kind)
+        schema_editor.execute("ALTER TABLE core_searchdocument DROP COLUMN IF EXISTS tsv")
+        for statement in old.POSTGRES_CREATE:
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):

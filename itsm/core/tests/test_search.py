@@ -464,14 +464,20 @@ class CandidateTests(SearchTestCase):
         self.assertEqual(everything.counts, {SearchKind.ARTICLE: 1, SearchKind.INCIDENT: 1})
         self.assertIn(newest.get_absolute_url(), [hit.url for hit in everything.hits])
 
-    def test_where_the_walk_stops_does_not_change_the_hits(self) -> None:
+    def test_how_postgresql_walks_does_not_change_the_hits(self) -> None:
+        # Windows of one document, then either more windows or the index for the rest:
+        # always the newest matches (on SQLite these settings are not read).
         queries = ("打印机", "打印机 卡纸", "PACS 蓝屏")
+        sizes = dict.fromkeys(SearchKind.values, 1000)
         with self.pools(2):
             expected = [self.numbers(query) for query in queries]
-            search_module._boundaries.clear()
-            with mock.patch.object(search_module, "WALK_BOUNDS", (1, 1)):
-                self.assertEqual([self.numbers(query) for query in queries], expected)
-        search_module._boundaries.clear()
+            for bitmap_rows in (0, 10**9):
+                with (
+                    mock.patch.object(search_module, "_sizes", lambda: sizes),
+                    mock.patch.object(search_module, "FIRST_WALK_BOUNDS", (1, 1)),
+                    mock.patch.object(search_module, "BITMAP_ROWS", bitmap_rows),
+                ):
+                    self.assertEqual([self.numbers(query) for query in queries], expected)
 
     def test_suggestions_look_among_open_tickets_only(self) -> None:
         closed = incident_in(self, IncidentStatus.CLOSED, title="PACS影像调阅超时")
