@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "itsm.knowledge",
     "itsm.incidents",
     "itsm.problems",
+    "itsm.changes",
+    "itsm.releases",
     "itsm.portal",
     "itsm.reports",
     "itsm.integrations",
@@ -278,3 +280,8 @@ ITSM_PERIODIC_JOBS = [
 # within DAYS days that no problem covers.
 ITSM_PROBLEM_TREND_COUNT = int(env("PROBLEM_TREND_COUNT", "3"))
 ITSM_PROBLEM_TREND_DAYS = int(env("PROBLEM_TREND_DAYS", "7"))
+
+# Change risk: the questionnaire's score from MEDIUM up is a medium risk, from HIGH up a
+# high one (below MEDIUM: low). Medium and high risk changes go to the CAB.
+ITSM_CHANGE_RISK_MEDIUM = int(env("CHANGE_RISK_MEDIUM", "8"))
+ITSM_CHANGE_RISK_HIGH = int(env("CHANGE_RISK_HIGH", "15"))

@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cmdb/", include("itsm.cmdb.urls")),
     path("kb/", include("itsm.knowledge.urls")),
     path("problems/", include("itsm.problems.urls")),
+    path("changes/", include("itsm.changes.urls")),
+    path("releases/", include("itsm.releases.urls")),
     path("search/", include("itsm.core.search_urls")),
     path("sla/", include("itsm.sla.urls")),
     path("reports/", include("itsm.reports.urls")),

@@ -87,6 +87,30 @@ _MANAGE_PROBLEMS = (
     "problems.add_problem",
     "problems.manage_problem",
 )
+# Change management: the desk reads changes (a call may be about one); engineers raise and
+# carry them out (back-line engineers those of their groups); IT managers are change
+# managers (assessment, approval path, review, close). CAB membership is the advisory
+# boards' members list, edited by administrators.
+_VIEW_CHANGES = ("changes.view_change",)
+_WORK_CHANGES = (*_VIEW_CHANGES, "changes.add_change", "changes.change_change")
+_MANAGE_CHANGES = (*_WORK_CHANGES, "changes.manage_change")
+_CONFIGURE_CHANGES = tuple(
+    "changes.%s_%s" % (verb, model)
+    for model in ("changetemplate", "riskquestion", "riskchoice", "advisoryboard")
+    for verb in ("view", "add", "change", "delete")
+)
+
+# Release management: the desk reads releases (what went live when); engineers plan them,
+# move them through build and test and record deployments (back-line engineers those of
+# their groups); IT managers are release managers (approve for deployment, close, cancel).
+_VIEW_RELEASES = ("releases.view_release", "releases.view_deployment")
+_WORK_RELEASES = (
+    *_VIEW_RELEASES,
+    "releases.add_release",
+    "releases.change_release",
+    "releases.add_deployment",
+)
+_MANAGE_RELEASES = (*_WORK_RELEASES, "releases.manage_release")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.REQUESTER: (
@@ -103,6 +127,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_DESK,
         *_WRITE_KNOWLEDGE,
         *_VIEW_PROBLEMS,
+        *_VIEW_CHANGES,
+        *_VIEW_RELEASES,
     ),
     Role.FRONT_LINE: (
         *_READ_ORGANISATION,
@@ -111,8 +137,19 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_CHANGE_CMDB,
         *_WRITE_KNOWLEDGE,
         *_MANAGE_PROBLEMS,
+        *_WORK_CHANGES,
+        *_WORK_RELEASES,
+        "changes.view_changetemplate",
     ),
-    Role.BACK_LINE: (*_READ_ORGANISATION, *_WORK, *_WRITE_KNOWLEDGE, *_WORK_PROBLEMS),
+    Role.BACK_LINE: (
+        *_READ_ORGANISATION,
+        *_WORK,
+        *_WRITE_KNOWLEDGE,
+        *_WORK_PROBLEMS,
+        *_WORK_CHANGES,
+        *_WORK_RELEASES,
+        "changes.view_changetemplate",
+    ),
     Role.MANAGER: (
         *_READ_ORGANISATION,
         *_READ_SERVICE_LEVELS,
@@ -120,6 +157,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_DESK,
         *_REVIEW_KNOWLEDGE,
         *_MANAGE_PROBLEMS,
+        *_MANAGE_CHANGES,
+        "changes.view_changetemplate",
+        *_MANAGE_RELEASES,
+        "changes.view_riskquestion",
+        "changes.view_advisoryboard",
     ),
     Role.ADMIN: (
         *_READ_ORGANISATION,
@@ -153,6 +195,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "core.change_priorityrule",
         "core.view_priorityrule",
         *_MANAGE_PROBLEMS,
+        *_MANAGE_CHANGES,
+        *_CONFIGURE_CHANGES,
+        *_MANAGE_RELEASES,
     ),
 }
 

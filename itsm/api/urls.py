@@ -16,6 +16,12 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSet, VendorViewSet
+from itsm.changes.api import (
+    ChangeReportApiView,
+    ChangeTemplateViewSet,
+    ChangeViewSet,
+    RiskQuestionViewSet,
+)
 from itsm.cmdb.api import (
     AttributeDefinitionViewSet,
     CIClassViewSet,
@@ -29,6 +35,7 @@ from itsm.core.api.search import SearchApiView
 from itsm.incidents.api import IncidentViewSet
 from itsm.knowledge.api import ArticleViewSet
 from itsm.problems.api import ProblemViewSet, ProposedProblemViewSet
+from itsm.releases.api import DeploymentViewSet, ReleaseViewSet
 from itsm.reports.api import FirstContactApiView, SlaComplianceApiView
 from itsm.sla.api import (
     AgreementViewSet,
@@ -82,12 +89,18 @@ router.register("duty-shifts", DutyShiftViewSet, basename="dutyshift")
 router.register("problems", ProblemViewSet, basename="problem")
 router.register("proposed-problems", ProposedProblemViewSet, basename="proposedproblem")
 router.register("articles", ArticleViewSet, basename="article")
+router.register("changes", ChangeViewSet, basename="change")
+router.register("change-templates", ChangeTemplateViewSet, basename="changetemplate")
+router.register("risk-questions", RiskQuestionViewSet, basename="riskquestion")
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("deployments", DeploymentViewSet, basename="deployment")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("search/", SearchApiView.as_view(), name="search"),
     path("reports/sla-compliance/", SlaComplianceApiView.as_view(), name="report_sla_compliance"),
     path("reports/first-contact/", FirstContactApiView.as_view(), name="report_first_contact"),
+    path("reports/changes/", ChangeReportApiView.as_view(), name="report_changes"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -24,11 +24,13 @@ from itsm.cmdb.models import ConfigurationItem, Relationship, Service
 from itsm.core.choices import DeliveryStatus
 from itsm.core.models import Delivery, Notification
 from itsm.demo.catalogue import load_configuration_items, load_services
+from itsm.demo.changes import load_changes
 from itsm.demo.cmdb import load_cmdb
 from itsm.demo.hospital import HOSPITAL_NAME, load_departments, load_users, load_vendors_and_groups
 from itsm.demo.incidents import load_incidents
 from itsm.demo.knowledge import load_knowledge
 from itsm.demo.problems import load_problems
+from itsm.demo.releases import load_releases
 from itsm.demo.service_levels import load_service_levels
 from itsm.demo.timeline import table_marks
 from itsm.incidents.choices import IncidentStatus
@@ -84,6 +86,8 @@ class Command(BaseCommand):
                     rebuild_incident_clocks(incident)
                 mark_old_notifications_read(notifications_before, now)
             load_problems()
+            load_changes()
+            load_releases()
             load_knowledge()
         self._summary(created, time.monotonic() - started)
 

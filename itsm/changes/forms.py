@@ -1,0 +1,201 @@
+"""Forms of the change pages and of the workflow's transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from itsm.accounts.models import SupportGroup, User
+from itsm.changes.choices import ApprovalDecision, ChangeType
+from itsm.changes.models import Change, ChangeTemplate, RiskQuestion
+from itsm.cmdb.models import ConfigurationItem
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def datetime_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
+    )
+
+
+class ChangeForm(forms.ModelForm):  # type: ignore[type-arg]
+    change_type = forms.ChoiceField(
+        label=_("Type"),
+        choices=[c for c in ChangeType.choices if c[0] != ChangeType.STANDARD],
+        help_text=_("Standard changes are raised from a template."),
+    )
+    configuration_items = forms.ModelMultipleChoiceField(
+        label=_("Affected configuration items"),
+        queryset=ConfigurationItem.objects.order_by("code"),
+        required=False,
+    )
+    assignment_group = forms.ModelChoiceField(
+        label=_("Assignment group"),
+        queryset=SupportGroup.objects.filter(active=True).order_by("name"),
+        required=False,
+    )
+    implementer = forms.ModelChoiceField(
+        label=_("Implementer"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    planned_start = datetime_field(_("Planned start"))
+    planned_end = datetime_field(_("Planned end"))
+
+    class Meta:
+        model = Change
+        fields = (
+            "title",
+            "change_type",
+            "description",
+            "reason",
+            "urgency",
+            "service",
+            "configuration_items",
+            "assignment_group",
+            "implementer",
+            "planned_start",
+            "planned_end",
+            "downtime_expected",
+            "downtime_minutes",
+            "implementation_plan",
+            "backout_plan",
+            "test_plan",
+        )
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "description",
+                "reason",
+                "implementation_plan",
+                "backout_plan",
+                "test_plan",
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["maxlength"] = 200
+        instance = kwargs.get("instance")
+        if instance is not None and instance.change_type == ChangeType.STANDARD:
+            # A standard change stays standard: its type is not offered for edit.
+            del self.fields["change_type"]
+
+
+class FromTemplateForm(forms.Form):
+    template = forms.ModelChoiceField(
+        label=_("Standard change template"),
+        queryset=ChangeTemplate.objects.filter(active=True).order_by("name"),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    planned_start = datetime_field(_("Planned start"), required=True)
+    configuration_items = forms.ModelMultipleChoiceField(
+        label=_("Affected configuration items"),
+        queryset=ConfigurationItem.objects.order_by("code"),
+        required=False,
+        help_text=_("Leave empty to take the template's."),
+    )
+    implementer = forms.ModelChoiceField(
+        label=_("Implementer"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+
+
+class RiskForm(forms.Form):
+    """One choice field per active risk question."""
+
+    def __init__(self, *args: Any, questions: list[RiskQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for question in questions:
+            self.fields["q%d" % question.pk] = forms.TypedChoiceField(
+                label=question.label,
+                help_text=question.help_text,
+                coerce=int,
+                choices=[("", "—")]
+                + [(c.pk, "%s (%d)" % (c.label, c.score)) for c in question.choices.all()],
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=ApprovalDecision.choices)
+    comment = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=200)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=20000,
+        required=False,
+    )
+
+
+class LinkNumberForm(forms.Form):
+    number = forms.CharField(label=_("Number"), max_length=20)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+# Transition forms ---------------------------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class ScheduleForm(forms.Form):
+    """Confirm the planned window, or move it."""
+
+    planned_start = datetime_field(_("Planned start"))
+    planned_end = datetime_field(_("Planned end"))
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Outcome notes"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=20000,
+        required=False,
+    )
+
+
+class OutcomeForm(forms.Form):
+    note = forms.CharField(
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000
+    )
+
+
+class CloseForm(forms.Form):
+    review_notes = forms.CharField(
+        label=_("Post-implementation review"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20000,
+        required=False,
+        help_text=_("Required for failed, backed-out and emergency changes."),
+    )
