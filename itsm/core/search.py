@@ -48,12 +48,12 @@ MAX_TERMS = 12
 ALL_WORDS_CANDIDATES = 300
 ANY_WORD_CANDIDATES = 200
 # PostgreSQL walks a type's newest documents looking for matches, first a twentieth of
-# them within these bounds, then as many more as the matches found so far say it needs;
-# when the older documents are expected to hold no more matches than BITMAP_ROWS, it
-# reads those through the full-text index and sorts them instead.
+# them within these bounds, then as many more as the matches found so far say it needs,
+# unless reading every older match through the full-text index and sorting them is
+# expected to cost less: a row read that way costs about INDEX_ROW_COST rows walked.
 FIRST_WALK_SHARE = 20
 FIRST_WALK_BOUNDS = (2_000, 20_000)
-BITMAP_ROWS = 2_000
+INDEX_ROW_COST = 3
 # A reader who may see at most this many records of a type (a requester's own incidents)
 # is searched from those records, each checked for the words.
 FEW_VISIBLE = 5_000
@@ -426,10 +426,13 @@ def _newest_postgresql(
         rows += step.values_list(*CANDIDATE_FIELDS)[: limit - len(rows)]
         walked_documents += window
         high = low
-        density = len(rows) / walked_documents
-        older = high / ids_per_document
         needed = limit - len(rows)
-        if needed and high > 0 and density * older <= BITMAP_ROWS:
+        if not needed or high <= 0:
+            break
+        density = len(rows) / walked_documents
+        # Walk on while that is cheaper than reading every older match through the index.
+        window = int(2 * needed / density) + 1 if density else 0
+        if density * (high / ids_per_document) * INDEX_ROW_COST <= window or not density:
             # `id + 0` keeps the planner from walking the index by id instead.
             rest = (
                 queryset.filter(id__lt=high)
@@ -438,7 +441,6 @@ def _newest_postgresql(
             )
             rows += rest.values_list(*CANDIDATE_FIELDS)[:needed]
             break
-        window = int(2 * needed / density) + 1 if density else window
     return rows
 
 

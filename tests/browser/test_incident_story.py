@@ -115,6 +115,8 @@ def test_a_phone_call_goes_from_the_desk_to_the_vendor_and_back_to_the_nurse(
     agent.keyboard.press("Tab")
     expect(agent.locator("select[name=service]")).to_be_focused()
     agent.keyboard.press("Tab")
+    expect(agent.locator("select[name=category]")).to_be_focused()
+    agent.keyboard.press("Tab")
     group = agent.locator("select[name=assignment_group]")
     expect(group).to_be_focused()
     agent.keyboard.press("ArrowDown")  # the first group in tier order: the service desk

@@ -471,11 +471,11 @@ class CandidateTests(SearchTestCase):
         sizes = dict.fromkeys(SearchKind.values, 1000)
         with self.pools(2):
             expected = [self.numbers(query) for query in queries]
-            for bitmap_rows in (0, 10**9):
+            for index_row_cost in (10**9, 0):
                 with (
                     mock.patch.object(search_module, "_sizes", lambda: sizes),
                     mock.patch.object(search_module, "FIRST_WALK_BOUNDS", (1, 1)),
-                    mock.patch.object(search_module, "BITMAP_ROWS", bitmap_rows),
+                    mock.patch.object(search_module, "INDEX_ROW_COST", index_row_cost),
                 ):
                     self.assertEqual([self.numbers(query) for query in queries], expected)
 
