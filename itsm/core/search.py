@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -495,20 +495,28 @@ def _candidates(
     return list(rows.values())
 
 
+@lru_cache(maxsize=4096)
+def _title_words(title: str) -> frozenset[str]:
+    """The words a title is indexed under; incident titles repeat, so they are kept."""
+    return frozenset(index_tokens(title))
+
+
 def _score(terms: list[str], title: str, tokens: str, helpful: int, age_days: float) -> float:
     """Relevance × recency × usefulness, from plain numbers so that every database ranks
     alike. Relevance: the share of query words found (all words first), each found word
     worth more in the title and (a little) with each repetition. Recency halves the
     weight of the text's age factor in about a year; helpful votes add slowly."""
-    # Counted in C for the query's few words: this runs for every candidate.
-    words = tokens.split(" ")
-    counts = {term: words.count(term) for term in terms}
+    # Counted in C, whole words only, for the query's few words: this runs for every
+    # candidate, and splitting a long article into its words costs more than counting.
+    # Each word gets spaces of its own on both sides, so that repeats side by side count.
+    padded = "  %s  " % tokens.replace(" ", "  ")
+    counts = {term: padded.count(" %s " % term) for term in terms}
     found = [term for term in terms if counts[term]]
     if not found:
         return 0.0
     # A title word is part of the lower-cased title: segment only titles that may hold one.
     lowered = title.lower()
-    title_words = set(index_tokens(title)) if any(term in lowered for term in found) else set[str]()
+    title_words = _title_words(title) if any(term in lowered for term in found) else frozenset()
     weight = sum(
         (2.0 if term in title_words else 0.0) + 1.0 + math.log(counts[term]) for term in found
     )
