@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "itsm.sla.choices.AgreementKind",
         "CalendarDayKindEnum": "itsm.sla.choices.CalendarDayKind",
         "PendingReasonEnum": "itsm.core.choices.TicketPendingReason",
+        "CmdbUpdateKindEnum": "itsm.changes.choices.CmdbUpdateKind",
     },
 }
 

@@ -22,6 +22,7 @@ from itsm.changes.api import (
     ChangeViewSet,
     RiskQuestionViewSet,
 )
+from itsm.changes.calendar_api import BlackoutWindowViewSet
 from itsm.cmdb.api import (
     AttributeDefinitionViewSet,
     CIClassViewSet,
@@ -92,6 +93,7 @@ router.register("articles", ArticleViewSet, basename="article")
 router.register("changes", ChangeViewSet, basename="change")
 router.register("change-templates", ChangeTemplateViewSet, basename="changetemplate")
 router.register("risk-questions", RiskQuestionViewSet, basename="riskquestion")
+router.register("blackout-windows", BlackoutWindowViewSet, basename="blackoutwindow")
 router.register("releases", ReleaseViewSet, basename="release")
 router.register("deployments", DeploymentViewSet, basename="deployment")
 

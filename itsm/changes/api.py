@@ -13,13 +13,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from itsm.accounts.models import SupportGroup, User
-from itsm.changes.choices import ChangeTaskStatus
+from itsm.changes.calendar_api import ChangeCalendarMixin
+from itsm.changes.choices import ChangeTaskStatus, CmdbUpdateKind
+from itsm.changes.cmdb_updates import declare_cmdb_update, remove_cmdb_update
+from itsm.changes.cmdb_updates import describe as describe_cmdb_update
 from itsm.changes.filters import ChangeFilterSet
 from itsm.changes.models import (
     Approval,
@@ -27,6 +31,7 @@ from itsm.changes.models import (
     Change,
     ChangeTask,
     ChangeTemplate,
+    DeclaredCmdbUpdate,
     RiskChoice,
     RiskQuestion,
 )
@@ -49,6 +54,7 @@ from itsm.changes.services import (
     update_change,
 )
 from itsm.changes.workflow import CHANGE_WORKFLOW
+from itsm.cmdb.choices import RelationshipType
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.api.schema import ApiSchema
 from itsm.core.api.transitions import TransitionsMixin
@@ -165,6 +171,9 @@ class ChangeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "outcome",
             "outcome_notes",
             "review_notes",
+            "blackout_override_by",
+            "blackout_override_reason",
+            "blackout_override_at",
             "version",
             "created_at",
             "updated_at",
@@ -264,6 +273,66 @@ class ChangeImpactSerializer(serializers.Serializer):  # type: ignore[type-arg]
     whole_hospital = serializers.BooleanField()
 
 
+class DeclaredCmdbUpdateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    description = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeclaredCmdbUpdate
+        fields = (
+            "id",
+            "position",
+            "kind",
+            "ci_code",
+            "ci_class",
+            "name",
+            "fields",
+            "attributes",
+            "relationship_type",
+            "other_code",
+            "note",
+            "description",
+            "applied_at",
+        )
+        read_only_fields = fields
+
+    def get_description(self, instance: DeclaredCmdbUpdate) -> str:
+        return describe_cmdb_update(instance)
+
+
+class CmdbUpdateInputSerializer(StrictInputMixin, serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=CmdbUpdateKind.choices)
+    ci_code = serializers.CharField(
+        max_length=64,
+        help_text=_("The item's code; for a relationship, the item that relies on the other."),
+    )
+    ci_class = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text=_("New item: its class code.")
+    )
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text=_("New item: its name.")
+    )
+    # Popped by the serializer metaclass: it does not shadow `Serializer.fields`.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False,
+        help_text=_(
+            "New item: status, criticality, position, serial_number, asset_tag, ip_address."
+        ),
+    )
+    attributes = serializers.DictField(
+        required=False, help_text=_("Attribute values by code (new item or set_attributes).")
+    )
+    relationship_type = serializers.ChoiceField(
+        choices=RelationshipType.choices, required=False, allow_blank=True
+    )
+    other_code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=_("Relationship: the code of the item relied on."),
+    )
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 CHANGE_QUERYSET = (
     Change.objects.select_related("service", "assignment_group", "implementer", "template")
     .prefetch_related(
@@ -279,7 +348,7 @@ CHANGE_QUERYSET = (
 )
 
 
-class ChangeViewSet(TransitionsMixin, ObjectViewSet):
+class ChangeViewSet(ChangeCalendarMixin, TransitionsMixin, ObjectViewSet):
     """Requests for change: list, raise (normal or emergency), read, edit with `version`,
     the workflow's transitions, the approvers' decisions, the risk questionnaire's
     answers, implementation tasks, and links to the problems fixed and incidents caused."""
@@ -299,6 +368,7 @@ class ChangeViewSet(TransitionsMixin, ObjectViewSet):
         "unlink_problem": FixedProblemSerializer,
         "link_incident": InducedIncidentSerializer,
         "unlink_incident": InducedIncidentSerializer,
+        "cmdb_updates": CmdbUpdateInputSerializer,
     }
     record_actions = (
         "transitions",
@@ -312,6 +382,8 @@ class ChangeViewSet(TransitionsMixin, ObjectViewSet):
         "link_incident",
         "unlink_incident",
         "impact",
+        "cmdb_updates",
+        "remove_cmdb_update",
     )
     conflict_actions = (
         "partial_update",
@@ -323,6 +395,8 @@ class ChangeViewSet(TransitionsMixin, ObjectViewSet):
         "finish_task",
         "link_problem",
         "link_incident",
+        "cmdb_updates",
+        "remove_cmdb_update",
     )
     workflow = CHANGE_WORKFLOW
     transition_service = transition_change
@@ -461,6 +535,50 @@ class ChangeViewSet(TransitionsMixin, ObjectViewSet):
                 "whole_hospital": found.whole_hospital,
             }
         )
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: DeclaredCmdbUpdateSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=CmdbUpdateInputSerializer,
+        responses={201: DeclaredCmdbUpdateSerializer},
+        description=str(
+            _(
+                "Declare a CMDB update the change makes when it is implemented successfully: "
+                "a new item (create), attribute values (set_attributes), a relationship "
+                "added (relate) or removed (unrelate), an item retired (retire). Checked at "
+                "once: an unknown or retired item, an attribute its class does not have or a "
+                "relationship the rules refuse is a 400 per field; after the change is sent "
+                "for approval, 409."
+            )
+        ),
+    )
+    @action(detail=True, methods=["get", "post"], url_path="cmdb-updates")
+    def cmdb_updates(self, request: Request, pk: Any = None) -> Response:
+        change = self.get_object()
+        if request.method == "POST":
+            update = declare_cmdb_update(change, self._validated(request), actor=request.user)
+            return Response(
+                DeclaredCmdbUpdateSerializer(update).data, status=status.HTTP_201_CREATED
+            )
+        updates = DeclaredCmdbUpdate.objects.filter(change=change).order_by("position")
+        return Response(DeclaredCmdbUpdateSerializer(updates, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("update", int, OpenApiParameter.PATH)],
+        description=str(_("Withdraw a declared CMDB update while the change is planned.")),
+    )
+    @action(detail=True, methods=["post"], url_path=r"cmdb-updates/(?P<update>[0-9]+)/remove")
+    def remove_cmdb_update(self, request: Request, pk: Any = None, update: str = "") -> Response:
+        change = self.get_object()
+        found = DeclaredCmdbUpdate.objects.filter(change=change, pk=int(update)).first()
+        if found is None:
+            raise NotFound(_("This change declares no such CMDB update."))
+        remove_cmdb_update(found, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChangeTemplateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from itsm.accounts.models import User
+from itsm.changes.calendar import conflicts_of
 from itsm.changes.choices import (
     BEFORE_APPROVAL_STATUSES,
     ApprovalDecision,
@@ -211,6 +212,11 @@ def decide_change(change: Change, *, actor: Any, decision: str, comment: str = "
         elif step.approvals.filter(decision=ApprovalDecision.APPROVE).count() >= step.required:
             step.status = ApprovalStepStatus.APPROVED
         changes: dict[str, list[Any]] = {"approval": [None, "%s:%s" % (step.kind, decision)]}
+        if decision == ApprovalDecision.APPROVE:
+            # The approver decides knowing the calendar's warnings; they never block.
+            warnings = [c.reason for c in conflicts_of(locked)]
+            if warnings:
+                changes["conflicts"] = [None, warnings]
         if step.status != before:
             step.decided_at = timezone.now()
             step.save(update_fields=["status", "decided_at"])

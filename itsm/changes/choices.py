@@ -92,3 +92,31 @@ class ChangeTaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class BlackoutKind(models.TextChoices):
+    """A recurring window repeats on some weekdays between two local times (the outpatient
+    morning peak); a dated window runs from one moment to another (the Spring Festival
+    week, an inspection week)."""
+
+    RECURRING = "recurring", _("Recurring")
+    DATED = "dated", _("Dated")
+
+
+class CmdbUpdateKind(models.TextChoices):
+    """The CMDB updates a change declares, applied when it is implemented successfully."""
+
+    CREATE = "create", _("New configuration item")
+    SET_ATTRIBUTES = "set_attributes", _("Attribute values")
+    RELATE = "relate", _("Add a relationship")
+    UNRELATE = "unrelate", _("Remove a relationship")
+    RETIRE = "retire", _("Retire the item")
+
+
+class ConflictKind(models.TextChoices):
+    """What a change's planned window collides with (see `itsm.changes.calendar`)."""
+
+    BLACKOUT = "blackout", _("Blackout window")
+    SAME_ITEM = "same_item", _("Same configuration item")
+    RELATED_ITEM = "related_item", _("Related configuration item")
+    IMPLEMENTER = "implementer", _("Implementer booked twice")

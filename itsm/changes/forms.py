@@ -8,9 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.models import SupportGroup, User
-from itsm.changes.choices import ApprovalDecision, ChangeType
+from itsm.changes.choices import ApprovalDecision, ChangeType, CmdbUpdateKind
 from itsm.changes.models import Change, ChangeTemplate, RiskQuestion
-from itsm.cmdb.models import ConfigurationItem
+from itsm.cmdb.choices import RelationshipType
+from itsm.cmdb.models import CIClass, ConfigurationItem
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 
@@ -170,10 +171,20 @@ class ReasonForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    """Confirm the planned window, or move it."""
+    """Confirm the planned window, or move it. A window in a blackout is scheduled only
+    with the change manager's override and its reason."""
 
     planned_start = datetime_field(_("Planned start"))
     planned_end = datetime_field(_("Planned end"))
+    blackout_override = forms.BooleanField(
+        label=_("Override the blackout window (change manager)"), required=False
+    )
+    blackout_override_reason = forms.CharField(
+        label=_("Reason for the override"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        required=False,
+    )
 
 
 class CompleteForm(forms.Form):
@@ -199,3 +210,48 @@ class CloseForm(forms.Form):
         required=False,
         help_text=_("Required for failed, backed-out and emergency changes."),
     )
+
+
+class CmdbUpdateForm(forms.Form):
+    """Declare a CMDB update on the change page. Which fields each kind takes, and every
+    rule, is `itsm.changes.cmdb_updates`; the form only reads the input."""
+
+    kind = forms.ChoiceField(label=_("Update"), choices=CmdbUpdateKind.choices)
+    ci_code = forms.CharField(
+        label=_("Configuration item (code)"),
+        max_length=64,
+        help_text=_("For a relationship: the item that relies on the other."),
+    )
+    ci_class = forms.ChoiceField(label=_("Class of the new item"), required=False)
+    name = forms.CharField(label=_("Name of the new item"), max_length=200, required=False)
+    attributes = forms.CharField(
+        label=_("Attribute values"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line: code=value, e.g. software_version=6.0"),
+    )
+    relationship_type = forms.ChoiceField(
+        label=_("Relationship type"),
+        choices=[("", "—"), *RelationshipType.choices],
+        required=False,
+    )
+    other_code = forms.CharField(label=_("Item relied on (code)"), max_length=64, required=False)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        classes = CIClass.objects.order_by("code")
+        self.fields["ci_class"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (c.code, "%s (%s)" % (c.label, c.code)) for c in classes
+        ]
+
+    def clean_attributes(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for line in self.cleaned_data["attributes"].splitlines():
+            if not line.strip():
+                continue
+            code, sep, value = line.partition("=")
+            if not sep or not code.strip():
+                raise forms.ValidationError(_("Write each value as code=value."))
+            values[code.strip()] = value.strip()
+        return values

@@ -24,11 +24,13 @@ from itsm.changes.choices import (
     ApprovalDecision,
     ApprovalStepKind,
     ApprovalStepStatus,
+    BlackoutKind,
     BoardKind,
     ChangeOutcome,
     ChangeStatus,
     ChangeTaskStatus,
     ChangeType,
+    CmdbUpdateKind,
     RiskLevel,
 )
 from itsm.core.models import Ticket
@@ -196,6 +198,21 @@ class Change(Ticket):
         verbose_name=_("problems fixed"),
         blank=True,
         related_name="fixing_changes",
+    )
+    blackout_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blackout override by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    blackout_override_reason = models.TextField(
+        _("blackout override reason"), blank=True, max_length=4000, editable=False
+    )
+    blackout_override_at = models.DateTimeField(
+        _("blackout override at"), null=True, blank=True, editable=False
     )
 
     objects = ChangeQuerySet.as_manager()
@@ -539,6 +556,174 @@ class ChangeIncident(models.Model):
 
     def __str__(self) -> str:
         return "%s → %s" % (self.change_id, self.incident_id)
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:change_detail", args=[self.change_id])
+
+
+WEEKDAY_SHORT_NAMES = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+
+
+class BlackoutQuerySet(models.QuerySet["BlackoutWindow"]):
+    def visible_to(self, user: Any) -> BlackoutQuerySet:
+        """Blackout windows are the hospital's rules, read by whoever sees changes."""
+        if getattr(user, "is_authenticated", False) and user.has_perm("changes.view_change"):
+            return self
+        return self.none()
+
+    def active(self) -> BlackoutQuerySet:
+        return self.filter(active=True)
+
+
+class BlackoutWindow(models.Model):
+    """A time in which changes must not be done (变更冻结期/封网窗口), for one service or the
+    whole hospital. Recurring windows repeat on some weekdays between two local times
+    (Asia/Shanghai), optionally only between two dates: the outpatient morning peak
+    Mon–Fri 07:30–11:30. An end time at or before the start time runs past midnight into
+    the next day. Dated windows run from one moment to another: the Spring Festival week,
+    an inspection week (等级评审). A change planned inside one is scheduled only with the
+    change manager's recorded override."""
+
+    name = models.CharField(_("name"), max_length=200)
+    reason = models.TextField(_("reason"), blank=True, max_length=4000)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=BlackoutKind.choices, default=BlackoutKind.RECURRING
+    )
+    service = models.ForeignKey(
+        "cmdb.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Leave empty for a hospital-wide window."),
+    )
+    weekdays = models.CharField(
+        _("weekdays"),
+        max_length=20,
+        blank=True,
+        help_text=_("ISO weekday numbers, 1 = Monday … 7 = Sunday, separated by commas."),
+    )
+    start_time = models.TimeField(_("start time"), null=True, blank=True)
+    end_time = models.TimeField(_("end time"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    objects = BlackoutQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("kind", "name", "id")
+        verbose_name = _("blackout window")
+        verbose_name_plural = _("blackout windows")
+        indexes = (models.Index(fields=("active", "kind"), name="chg_blackout_active_idx"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:blackout_detail", args=[self.pk])
+
+    @property
+    def weekday_numbers(self) -> tuple[int, ...]:
+        return tuple(sorted({int(d) for d in self.weekdays.split(",") if d.strip().isdigit()}))
+
+    @property
+    def weekday_labels(self) -> str:
+        """The weekdays in words, runs shortened: “Mon–Fri”, “Sat, Sun”."""
+        names = WEEKDAY_SHORT_NAMES
+        days = [d for d in self.weekday_numbers if 1 <= d <= 7]
+        runs: list[list[int]] = []
+        for day in days:
+            if runs and day == runs[-1][-1] + 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        return ", ".join(
+            "%s–%s" % (names[r[0] - 1], names[r[-1] - 1])
+            if len(r) > 2
+            else ", ".join(str(names[d - 1]) for d in r)
+            for r in runs
+        )
+
+    def clean(self) -> None:
+        """A recurring window needs weekdays and both times; a dated window needs its start
+        and an end after it; date ranges run forwards."""
+        errors: dict[str, Any] = {}
+        if self.kind == BlackoutKind.RECURRING:
+            days = [d.strip() for d in self.weekdays.split(",") if d.strip()]
+            if not days:
+                errors["weekdays"] = _("Choose at least one weekday.")
+            elif any(not d.isdigit() or not 1 <= int(d) <= 7 for d in days):
+                errors["weekdays"] = _("Weekdays are numbers from 1 (Monday) to 7 (Sunday).")
+            if self.start_time is None:
+                errors["start_time"] = _("Give the start time.")
+            if self.end_time is None:
+                errors["end_time"] = _("Give the end time.")
+            elif self.start_time is not None and self.end_time == self.start_time:
+                errors["end_time"] = _("The end time must differ from the start time.")
+            if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+                errors["valid_until"] = _("The end of validity must not be before its start.")
+        else:
+            if self.starts_at is None:
+                errors["starts_at"] = _("Give the start.")
+            if self.ends_at is None:
+                errors["ends_at"] = _("Give the end.")
+            elif self.starts_at is not None and self.ends_at <= self.starts_at:
+                errors["ends_at"] = _("The end must be after the start.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DeclaredCmdbUpdate(models.Model):
+    """A CMDB update a change declares while it is planned — a new configuration item, new
+    attribute values on an item, a relationship added or removed, an item retired — and
+    applies through the CMDB's services when it is implemented successfully, recorded in
+    each item's history with the change's number. Items are named by code, so that a
+    relationship may name an item the same change creates; the operations and their rules
+    are `itsm.changes.cmdb_updates`."""
+
+    change = models.ForeignKey(
+        Change, verbose_name=_("change"), on_delete=models.CASCADE, related_name="cmdb_updates"
+    )
+    position = models.PositiveSmallIntegerField(_("order"))
+    kind = models.CharField(_("update"), max_length=16, choices=CmdbUpdateKind.choices)
+    ci_code = models.CharField(
+        _("configuration item"),
+        max_length=64,
+        help_text=_("The item's code; for a relationship, the item that relies on the other."),
+    )
+    ci_class = models.CharField(_("class"), max_length=32, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    relationship_type = models.CharField(_("relationship type"), max_length=16, blank=True)
+    other_code = models.CharField(
+        _("related item"),
+        max_length=64,
+        blank=True,
+        help_text=_("For a relationship: the code of the item relied on."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("change", "position", "id")
+        verbose_name = _("declared CMDB update")
+        verbose_name_plural = _("declared CMDB updates")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("change", "position"), name="unique_declared_cmdb_update"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return "%s %s %s" % (self.kind, self.ci_code, self.other_code)
 
     def get_absolute_url(self) -> str:
         return reverse("changes:change_detail", args=[self.change_id])

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,10 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.changes import services
 from itsm.changes.approvals import can_decide
-from itsm.changes.choices import ApprovalDecision, ChangeTaskStatus
+from itsm.changes.calendar import conflicts_for_viewer
+from itsm.changes.calendar_views import calendar_context
+from itsm.changes.choices import OPEN_CHANGE_STATUSES, ApprovalDecision, ChangeTaskStatus
+from itsm.changes.cmdb_updates import declare_cmdb_update, remove_cmdb_update
+from itsm.changes.cmdb_updates import describe as describe_cmdb_update
 from itsm.changes.filters import ChangeFilterSet
 from itsm.changes.forms import (
     ChangeForm,
+    CmdbUpdateForm,
     DecisionForm,
     FromTemplateForm,
     LinkNumberForm,
@@ -36,10 +41,13 @@ from itsm.changes.models import (
     ChangeIncident,
     ChangeTask,
     ChangeTemplate,
+    DeclaredCmdbUpdate,
     RiskQuestion,
 )
 from itsm.changes.services import PLAN_EDIT_STATUSES
 from itsm.changes.workflow import CHANGE_WORKFLOW
+from itsm.cmdb.models import ConfigurationItem
+from itsm.cmdb.services import impact_of
 from itsm.core.exports import Column
 from itsm.core.models import AuditEntry
 from itsm.core.views import (
@@ -70,6 +78,8 @@ HEADLINES = {
     "unlink_problem": _("unlinked a problem"),
     "link_incident": _("linked an incident it caused"),
     "unlink_incident": _("unlinked an incident"),
+    "declare_cmdb_update": _("declared a CMDB update"),
+    "remove_cmdb_update": _("withdrew a CMDB update"),
 }
 
 
@@ -166,6 +176,8 @@ class ChangeDetailView(ObjectDetailView):
             task_form=TaskForm(),
             link_form=LinkNumberForm(),
             history=change_history(obj),
+            **calendar_context(obj, user),
+            **cmdb_update_context(obj, can_work),
             **context,
         )
 
@@ -246,6 +258,11 @@ class ChangeTransitionView(ObjectTransitionView):
             "nav": "changes",
             "version": version or obj.version,
             "action_url": reverse("changes:change_transition", args=[obj.pk, transition.name]),
+            "conflicts": (
+                conflicts_for_viewer(obj, self.request.user)
+                if transition.name == "schedule"
+                else []
+            ),
         }
 
     def perform(
@@ -279,6 +296,9 @@ class DecisionView(ItsmView):
                 services.reject_change(change, actor=request.user, comment=comment)
         except ValidationError as exc:
             return _refused(request, change, exc)
+        if decision == ApprovalDecision.APPROVE:
+            for conflict in conflicts_for_viewer(change, request.user):
+                messages.warning(request, conflict.reason)
         message = (
             gettext("You approved %(number)s.")
             if decision == ApprovalDecision.APPROVE
@@ -412,3 +432,122 @@ class ChangeReportView(ItsmView):
         return self.render(
             {"rows": services.change_report(months=months), "months": months, "nav": "changes"}
         )
+
+
+# Declared CMDB updates --------------------------------------------------------------------
+
+
+def cmdb_update_context(change: Change, can_work: bool) -> dict[str, Any]:
+    """The change page's CMDB updates card: the updates in words, and the form while the
+    plan may be edited."""
+    updates = list(DeclaredCmdbUpdate.objects.filter(change=change).order_by("position"))
+    return {
+        "cmdb_updates": [(u, describe_cmdb_update(u)) for u in updates],
+        "can_declare": can_work and change.status in PLAN_EDIT_STATUSES,
+        "cmdb_update_form": CmdbUpdateForm(),
+    }
+
+
+class CmdbUpdateAddView(ItsmView):
+    """Declare a CMDB update the change will make."""
+
+    check_permission_first = False
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        change: Change = get_object_for_user(request, Change, pk)
+        form = CmdbUpdateForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError([str(e) for errors in form.errors.values() for e in errors])
+            declare_cmdb_update(change, form.cleaned_data, actor=request.user)
+        except ValidationError as exc:
+            return _refused(request, change, exc)
+        messages.success(request, gettext("CMDB update declared."))
+        return redirect_after_post(request, change.get_absolute_url() + "#cmdb-updates")
+
+
+class CmdbUpdateRemoveView(ItsmView):
+    """Withdraw a declared CMDB update."""
+
+    check_permission_first = False
+
+    def post(self, request: HttpRequest, pk: int, update: int) -> HttpResponse:
+        change: Change = get_object_for_user(request, Change, pk)
+        found = get_object_or_404(DeclaredCmdbUpdate, change=change, pk=update)
+        try:
+            remove_cmdb_update(found, actor=request.user)
+        except ValidationError as exc:
+            return _refused(request, change, exc)
+        messages.success(request, gettext("CMDB update withdrawn."))
+        return redirect_after_post(request, change.get_absolute_url() + "#cmdb-updates")
+
+
+# Most open changes the configuration item and incident pages list.
+OPEN_CHANGES_SHOWN = 20
+
+
+def open_changes_on(items: list[ConfigurationItem], viewer: Any) -> tuple[list[Change], bool]:
+    """The open changes the viewer can see on these items, on what they rely on (a change on
+    the server under an application touches the application too), or declaring a CMDB
+    update of one of them: by planned start, at most OPEN_CHANGES_SHOWN, and whether there
+    are more. Each change's `via` names the items relied on it is on. A constant number of
+    queries per item analysed, whatever the number of changes."""
+    own = {item.pk for item in items}
+    below: set[int] = set()
+    for item in items:
+        below.update(r.ci.id for r in impact_of(item).depends_on)
+    ids = sorted(own | below)
+    codes = [item.code for item in items]
+    found = list(
+        Change.objects.visible_to(viewer)
+        .filter(status__in=OPEN_CHANGE_STATUSES)
+        .filter(
+            Q(configuration_items__in=ids)
+            | Q(cmdb_updates__ci_code__in=codes)
+            | Q(cmdb_updates__other_code__in=codes)
+        )
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "configuration_items",
+                queryset=ConfigurationItem.objects.filter(pk__in=ids).order_by("code"),
+                to_attr="items_here",
+            )
+        )
+        .order_by("planned_start", "pk")[: OPEN_CHANGES_SHOWN + 1]
+    )
+    for change in found:
+        here = change.items_here  # type: ignore[attr-defined]
+        change.via = [i.code for i in here if i.pk not in own]  # type: ignore[attr-defined]
+        change.declares_only = not here  # type: ignore[attr-defined]
+    return found[:OPEN_CHANGES_SHOWN], len(found) > OPEN_CHANGES_SHOWN
+
+
+class CiOpenChangesView(ItsmView):
+    """The configuration item page's open-changes card, loaded after the page (served
+    here: the CMDB imports nothing from the change process)."""
+
+    permission = "changes.view_change"
+    template_name = "changes/_open_changes.html"
+
+    def get(self, request: HttpRequest, ci: int) -> HttpResponse:
+        item: ConfigurationItem = get_object_for_user(request, ConfigurationItem, ci)
+        changes, more = open_changes_on([item], request.user)
+        return self.render({"changes": changes, "more": more, "card_id": "ci-changes"})
+
+
+class IncidentOpenChangesView(ItsmView):
+    """The incident page's open-changes card, loaded after the page: the changes under way
+    or just done on its configuration items and what they rely on — the first suspects of
+    an incident."""
+
+    permission = "changes.view_change"
+    template_name = "changes/_open_changes.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident: Incident = get_object_for_user(request, Incident, pk)
+        items = list(incident.configuration_items.only("id", "code"))
+        if not items:
+            return HttpResponse("")
+        changes, more = open_changes_on(items, request.user)
+        return self.render({"changes": changes, "more": more, "card_id": "incident-changes"})

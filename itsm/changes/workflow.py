@@ -155,7 +155,7 @@ def set_schedule(change: Change, *, actor: Any, data: dict[str, Any]) -> None:
         change.planned_start = data["planned_start"]
     if data.get("planned_end"):
         change.planned_end = data["planned_end"]
-    check_schedule(change, actor=actor)
+    check_schedule(change, actor=actor, data=data)
 
 
 def start_implementation(change: Change, *, actor: Any, data: dict[str, Any]) -> None:
@@ -208,6 +208,27 @@ def notify_outcome(change: Change, *, actor: Any, data: dict[str, Any]) -> None:
     from itsm.changes.approvals import notify_change
 
     notify_change(change, gettext_lazy("%(number)s: %(status)s"))
+
+
+def may_update_cmdb(change: Change, actor: Any) -> str | None:
+    from itsm.changes.cmdb_updates import may_apply_cmdb_updates
+
+    return may_apply_cmdb_updates(change, actor)
+
+
+def apply_declared_cmdb_updates(change: Change, *, actor: Any, data: dict[str, Any]) -> None:
+    """Apply the CMDB updates the change declared, with its number; one that cannot be
+    applied refuses the transition (409) and nothing is written."""
+    from itsm.changes.cmdb_updates import apply_cmdb_updates
+
+    apply_cmdb_updates(change, actor=actor)
+
+
+def record_planned_downtime(change: Change, *, actor: Any, data: dict[str, Any]) -> None:
+    """The expected downtime, as a planned outage of the affected services."""
+    from itsm.changes.cmdb_updates import record_change_outage
+
+    record_change_outage(change, actor=actor)
 
 
 CHANGE_WORKFLOW: Workflow[Change] = Workflow(
@@ -301,9 +322,10 @@ CHANGE_WORKFLOW: Workflow[Change] = Workflow(
             S.IMPLEMENTED,
             "changes.change_change",
             form=CompleteForm,
-            guards=(is_routed_to_actor,),
+            guards=(is_routed_to_actor, may_update_cmdb),
             conditions=(has_no_open_tasks,),
             action=_finish(ChangeOutcome.SUCCESSFUL),
+            effects=(apply_declared_cmdb_updates, record_planned_downtime),
             style="success",
         ),
         Transition(
@@ -315,7 +337,7 @@ CHANGE_WORKFLOW: Workflow[Change] = Workflow(
             form=OutcomeForm,
             guards=(is_routed_to_actor,),
             action=_finish(ChangeOutcome.FAILED),
-            effects=(notify_outcome,),
+            effects=(record_planned_downtime, notify_outcome),
             style="danger",
         ),
         Transition(
@@ -327,7 +349,7 @@ CHANGE_WORKFLOW: Workflow[Change] = Workflow(
             form=OutcomeForm,
             guards=(is_routed_to_actor,),
             action=_finish(ChangeOutcome.BACKED_OUT),
-            effects=(notify_outcome,),
+            effects=(record_planned_downtime, notify_outcome),
             style="warning",
         ),
         Transition(

@@ -13,6 +13,7 @@ from itsm.cmdb.models import (
     Contract,
     Relationship,
     Service,
+    ServiceOutage,
 )
 
 
@@ -125,3 +126,15 @@ class ContractAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("vendor",)
     search_fields = ("number", "name", "vendor__name")
     autocomplete_fields = ("vendor",)
+
+
+@admin.register(ServiceOutage)
+class ServiceOutageAdmin(ReadOnlyAdmin):
+    """Outages are recorded by the processes that cause them (a change's planned downtime,
+    `record_planned_outage`): looked up here."""
+
+    list_display = ("service", "start", "end", "planned", "change_number", "reason")
+    list_select_related = ("service",)
+    list_filter = ("planned", "service")
+    search_fields = ("change_number", "reason", "service__name")
+    date_hierarchy = "start"

@@ -447,3 +447,41 @@ class FormerRelationship(models.Model):
 
     def __str__(self) -> str:
         return "%s %s %s" % (self.source_id, self.type, self.target_id)
+
+
+class ServiceOutage(models.Model):
+    """A time a business service was (or is to be) unavailable: planned maintenance agreed
+    in a change (停机维护), or an unplanned failure. Availability management computes its
+    figures from these rows. A planned outage names the RFC it was agreed in by its number
+    (text, not a link: the CMDB imports nothing from the change process)."""
+
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="outages"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    planned = models.BooleanField(_("planned"), default=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    change_number = models.CharField(_("change number"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-start", "-pk")
+        verbose_name = _("service outage")
+        verbose_name_plural = _("service outages")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="cmdb_outage_end_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=("service", "start"), name="cmdb_outage_service_start")]
+
+    def __str__(self) -> str:
+        return "%s %s – %s" % (self.service_id, self.start, self.end)
+
+    def get_absolute_url(self) -> str:
+        return self.service.get_absolute_url()
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)

@@ -4,6 +4,7 @@ that walks those relationships."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -16,7 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from itsm.accounts.models import Department
 from itsm.cmdb.attributes import ClassTree, clean_attributes, schema
 from itsm.cmdb.choices import ConfigurationItemClass, RelationshipType
-from itsm.cmdb.models import ConfigurationItem, FormerRelationship, Relationship, Service
+from itsm.cmdb.models import (
+    ConfigurationItem,
+    FormerRelationship,
+    Relationship,
+    Service,
+    ServiceOutage,
+)
 from itsm.cmdb.relationships import family_types, is_allowed
 from itsm.core.exceptions import StaleVersion
 from itsm.core.services import diff, write_audit
@@ -352,6 +359,49 @@ def _audit_relationship(
             changes={"relationship": value},
             note=change_number,
         )
+
+
+@transaction.atomic
+def record_planned_outage(
+    service: Service,
+    *,
+    actor: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str = "",
+    change_number: str = "",
+) -> ServiceOutage:
+    """Record that `service` is down for planned work from `start` to `end`. Called by the
+    process that agreed the downtime (a change, on implementation), which has authorised
+    the work: the verb checks no permission of its own. Recorded again for the same RFC,
+    the service's outage of that RFC is replaced, not doubled. Audited on the outage."""
+    if end <= start:
+        raise ValidationError({"end": _("An outage ends after it starts.")})
+    outage = None
+    if change_number:
+        outage = (
+            ServiceOutage.objects.select_for_update()
+            .filter(service=service, planned=True, change_number=change_number)
+            .first()
+        )
+    if outage is None:
+        outage = ServiceOutage(service=service, planned=True, change_number=change_number)
+        before: dict[str, Any] = {}
+    else:
+        before = {"start": outage.start, "end": outage.end, "reason": outage.reason}
+    outage.start, outage.end, outage.reason = start, end, reason[:300]
+    outage.save()
+    changes = diff(before, {"start": start, "end": end, "reason": outage.reason})
+    if not before:
+        changes["service"] = [None, service.pk]
+    write_audit(
+        outage,
+        actor=actor,
+        action="create" if not before else "update",
+        changes=changes,
+        note=change_number,
+    )
+    return outage
 
 
 class ItemRow(NamedTuple):

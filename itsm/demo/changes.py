@@ -1,7 +1,10 @@
 """The demo hospital's change management: the risk questionnaire, the CAB and the emergency
-CAB, a few standard change templates, and some fifty changes over the last and the next
-ninety days in every status — HIS upgrades at night, PACS storage expansion, core switch
-firmware, EMR patches, the 医保 interface certificate — with their approvals recorded.
+CAB, a few standard change templates, the hospital's blackout windows, and some fifty
+changes over the last and the next ninety days in every status — HIS upgrades at night,
+PACS storage expansion, core switch firmware, EMR patches, the 医保 interface certificate —
+with their approvals recorded. A few are in conflict: a database patch booked on the night
+of the HIS upgrade, and a 医保 interface fix in the outpatient peak, scheduled with the
+change manager's recorded override.
 
 Every change is told through the change services with a window a few days ahead, then its
 rows (the change's times, its approvals, tasks, audit entries and notifications) are moved
@@ -11,28 +14,34 @@ change exists, nothing is added."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from itsm.accounts.models import SupportGroup, User
 from itsm.changes.choices import (
     PLANNING_STATUSES,
+    BlackoutKind,
     BoardKind,
     ChangeStatus,
     ChangeType,
     RiskLevel,
 )
+from itsm.changes.cmdb_updates import declare_cmdb_update
 from itsm.changes.models import (
     AdvisoryBoard,
     Approval,
     ApprovalStep,
+    BlackoutWindow,
     Change,
     ChangeTask,
     ChangeTemplate,
+    DeclaredCmdbUpdate,
     RiskChoice,
     RiskQuestion,
 )
@@ -48,7 +57,7 @@ from itsm.changes.services import (
     reject_change,
     transition_change,
 )
-from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.cmdb.models import ConfigurationItem, Service, ServiceOutage
 from itsm.core.models import AuditEntry, Notification
 from itsm.incidents.models import Incident
 from itsm.problems.models import Problem
@@ -376,6 +385,8 @@ PLAN: tuple[tuple[str, int, str, str], ...] = (
     ("pacs", 0, S.IMPLEMENTING, T.NORMAL),
     ("emergency", 0, S.IMPLEMENTING, T.EMERGENCY),
     ("his", 3, S.SCHEDULED, T.NORMAL),
+    # Booked on the HIS database the same night as the HIS upgrade: a same-item conflict.
+    ("db_patch", 3, S.APPROVED, T.NORMAL),
     ("standard:1", 4, S.SCHEDULED, T.STANDARD),
     ("ad", 6, S.SCHEDULED, T.NORMAL),
     ("lis", 9, S.APPROVED, T.NORMAL),
@@ -394,6 +405,76 @@ PLAN: tuple[tuple[str, int, str, str], ...] = (
     ("core_switch", 71, S.DRAFT, T.NORMAL),
     ("kiosk", 79, S.DRAFT, T.NORMAL),
     ("ris", 86, S.DRAFT, T.NORMAL),
+)
+# The CMDB updates some changes declare while planned (applied when implemented): the first
+# change of a story told to one of `when` declares them. The HIS upgrades' downtime becomes
+# a planned outage of HIS by itself (their stories expect downtime).
+DONE = (S.IMPLEMENTED, S.REVIEW, S.CLOSED)
+DECLARED: tuple[tuple[str, tuple[str, ...], tuple[dict[str, Any], ...]], ...] = (
+    (
+        "his",
+        DONE,
+        (
+            {
+                "kind": "set_attributes",
+                "ci_code": "APP-HIS-OPD",
+                "attributes": {"software_version": "5.3.0"},
+            },
+        ),
+    ),
+    (
+        "pacs",
+        DONE,
+        (
+            {
+                "kind": "create",
+                "ci_code": "STO-PACS-03",
+                "ci_class": "storage",
+                "name": "PACS 在线存储扩展节点 03",
+                "fields": {"criticality": 2},
+                "attributes": {"capacity_tb": 200},
+            },
+            {
+                "kind": "relate",
+                "ci_code": "SRV-PACS-APP01",
+                "relationship_type": "uses",
+                "other_code": "STO-PACS-03",
+                "note": "PACS 在线存储扩容",
+            },
+            {
+                "kind": "relate",
+                "ci_code": "STO-PACS-03",
+                "relationship_type": "backed_up_by",
+                "other_code": "STO-PACS-02",
+            },
+            *(
+                {
+                    "kind": "relate",
+                    "ci_code": "STO-PACS-03",
+                    "relationship_type": "connected_to",
+                    "other_code": switch,
+                }
+                for switch in ("SW-SAN-01", "SW-SAN-02")
+            ),
+        ),
+    ),
+    # Planned, not applied yet: shown on the change page as "on completion".
+    (
+        "his",
+        (S.SCHEDULED,),
+        (
+            {
+                "kind": "set_attributes",
+                "ci_code": "APP-HIS-OPD",
+                "attributes": {"software_version": "5.4.0"},
+            },
+        ),
+    ),
+    (
+        "pacs",
+        (S.ASSESSMENT,),
+        ({"kind": "set_attributes", "ci_code": "STO-PACS-03", "attributes": {"capacity_tb": 300}},),
+    ),
 )
 PAST_OUTCOMES: dict[str, str] = {
     S.FAILED: "升级脚本执行报错，按回退方案恢复，业务于 05:40 恢复。",
@@ -480,6 +561,20 @@ class Teller:
         self.services = Service.objects.in_bulk(field_name="code")
         self.groups = {g.name: g for g in SupportGroup.objects.all()}
         self.templates = list(ChangeTemplate.objects.order_by("pk"))
+        self.declared: set[int] = set()
+
+    def _declare(self, key: str, change: Change, status: str) -> None:
+        """The CMDB updates of DECLARED, once each, while the change is a draft."""
+        for n, (story, when, updates) in enumerate(DECLARED):
+            if story != key or status not in when or n in self.declared:
+                continue
+            try:
+                with transaction.atomic():
+                    for update in updates:
+                        declare_cmdb_update(change, update, actor=change.requester)
+            except ValidationError:
+                continue  # The demo's CMDB is not loaded (or lacks these items).
+            self.declared.add(n)
 
     def tell(self, key: str, days: int, status: str, kind: str) -> Change:
         story = EMERGENCY if key == "emergency" else STORIES.get(key)
@@ -493,6 +588,7 @@ class Teller:
             assert story is not None
             change = self._raise(story, kind, rehearsal_days, days)
             hour, hours = story.hour, story.hours
+            self._declare(key, change, status)
         target = _start_at(days, hour)
         if status == S.IMPLEMENTING:
             target = timezone.now().replace(microsecond=0) - timedelta(hours=1)
@@ -651,6 +747,19 @@ class Teller:
             )
         audit = AuditEntry.objects.filter(content_type=self.content_type, object_id=change.pk)
         audit.update(created_at=F("created_at") + delta)
+        # What the change wrote in the CMDB (items' history, outages) moves with it.
+        AuditEntry.objects.filter(note=change.number).exclude(
+            content_type=self.content_type
+        ).update(created_at=F("created_at") + delta)
+        DeclaredCmdbUpdate.objects.filter(change=change, applied_at__isnull=False).update(
+            applied_at=F("applied_at") + delta
+        )
+        if fresh.downtime_minutes and change.actual_start is not None:
+            assert fresh.planned_start is not None
+            start = fresh.planned_start + timedelta(minutes=5)
+            ServiceOutage.objects.filter(change_number=change.number).update(
+                start=start, end=start + timedelta(minutes=fresh.downtime_minutes)
+            )
         notes = Notification.objects.filter(content_type=self.content_type, object_id=change.pk)
         notes.update(created_at=F("created_at") + delta)
         if target < timezone.now():
@@ -663,6 +772,155 @@ class Teller:
         if fresh.status == S.SCHEDULED and status == S.IMPLEMENTING:
             implementer = fresh.implementer or fresh.requester
             transition_change(fresh, "start", actor=implementer)
+
+
+# The hospital's standard blackout windows (变更冻结期): recurring ones in local time, dated
+# ones for the Spring Festival, an inspection week and the 医保 month-end settlement.
+RECURRING_BLACKOUTS: tuple[tuple[str, str, str, tuple[int, int], tuple[int, int], str], ...] = (
+    (
+        "门诊早高峰",
+        "",
+        "1,2,3,4,5",
+        (7, 30),
+        (11, 30),
+        "门诊挂号、收费、医生站业务高峰，禁止变更。",
+    ),
+    ("HIS 下午门诊", "HIS", "1,2,3,4,5", (14, 0), (17, 0), "下午专家门诊，HIS 不得中断。"),
+    ("周六上午门诊", "HIS", "6", (8, 0), (12, 0), "周六上午门诊与体检业务。"),
+)
+SPRING_FESTIVAL_2027 = (
+    (2027, 2, 5),
+    (2027, 2, 12),
+    "2027 年春节假期：值班人员有限，非紧急变更一律冻结。",
+)
+# The 医保 month-end settlement runs from the last day of the month 18:00 to the 1st 08:00.
+MONTH_END_HOURS = (18, 8)
+OVERRIDE_STORY = Story(
+    "医保结算接口紧急修复（异地结算报文）",
+    "MEDINS",
+    ("SRV-YB-01",),
+    "应用组",
+    "eng8",
+    "eng8",
+    9,
+    1,
+    10,
+    RiskLevel.MEDIUM,
+    "医保局通知异地结算报文格式变更，须在新格式生效当日上午完成切换。",
+    "1. 通知门诊收费处\n2. 替换前置机报文模板\n3. 重启医保接口服务",
+    "恢复旧报文模板并重启。",
+    "异地医保患者挂号结算一笔。",
+)
+OVERRIDE_REASON = (
+    "医保局规定新报文格式当日 09:30 起生效，只能在门诊时段切换；已通知门诊收费处准备手工登记。"
+)
+
+
+def _local(day: Any, hour: int, minute: int = 0) -> datetime:
+    return datetime(
+        day.year, day.month, day.day, hour, minute, tzinfo=timezone.get_default_timezone()
+    )
+
+
+def load_blackout_windows() -> int:
+    """The standard windows, once (nothing when any exists); how many were added."""
+    if BlackoutWindow.objects.exists():
+        return 0
+    services = Service.objects.in_bulk(field_name="code")
+    windows: list[BlackoutWindow] = []
+    for name, service, days, (h1, m1), (h2, m2), reason in RECURRING_BLACKOUTS:
+        windows.append(
+            BlackoutWindow(
+                name=name,
+                kind=BlackoutKind.RECURRING,
+                service=services.get(service) if service else None,
+                weekdays=days,
+                start_time=time(h1, m1),
+                end_time=time(h2, m2),
+                reason=reason,
+            )
+        )
+    (y1, mo1, d1), (y2, mo2, d2), reason = SPRING_FESTIVAL_2027
+    windows.append(
+        BlackoutWindow(
+            name="2027 年春节",
+            kind=BlackoutKind.DATED,
+            starts_at=_local(date(y1, mo1, d1), 0),
+            ends_at=_local(date(y2, mo2, d2), 0),
+            reason=reason,
+        )
+    )
+    # The inspection week (等级评审): the working week six weeks from now.
+    monday = timezone.localdate() + timedelta(days=42)
+    monday -= timedelta(days=monday.weekday())
+    windows.append(
+        BlackoutWindow(
+            name="三级医院等级评审现场检查周",
+            kind=BlackoutKind.DATED,
+            starts_at=_local(monday, 0),
+            ends_at=_local(monday + timedelta(days=5), 0),
+            reason="评审专家现场检查信息系统运行，全院冻结非紧急变更。",
+        )
+    )
+    first = timezone.localdate().replace(day=1)
+    for _month in range(4):
+        following = (first + timedelta(days=32)).replace(day=1)
+        last_day = following - timedelta(days=1)
+        windows.append(
+            BlackoutWindow(
+                name="医保月末结算（%s）" % first.strftime("%Y-%m"),
+                kind=BlackoutKind.DATED,
+                service=services.get("MEDINS"),
+                starts_at=_local(last_day, MONTH_END_HOURS[0]),
+                ends_at=_local(following, MONTH_END_HOURS[1]),
+                reason="医保月末对账与结算清单上传，医保接口不得中断。",
+            )
+        )
+        first = following
+    for window in windows:
+        window.full_clean()
+    BlackoutWindow.objects.bulk_create(windows)
+    return len(windows)
+
+
+def _tell_override(teller: Teller, users: dict[str, User]) -> Change | None:
+    """A change in the outpatient morning peak, scheduled by the change manager with a
+    recorded override: on the first working day at least three days ahead, 09:30–10:30."""
+    day = timezone.localdate() + timedelta(days=3)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    start = _local(day, 9, 30)
+    story = OVERRIDE_STORY
+    if story.requester not in users:
+        return None
+    change = raise_change(
+        {
+            "title": story.title,
+            "change_type": T.NORMAL,
+            "reason": story.reason,
+            "description": story.reason,
+            "implementation_plan": story.plan,
+            "backout_plan": story.backout,
+            "test_plan": story.test,
+            "planned_start": start,
+            "planned_end": start + timedelta(hours=story.hours),
+            "downtime_expected": True,
+            "downtime_minutes": story.downtime,
+            "service": teller.services.get(story.service),
+            "assignment_group": teller.groups.get(story.group),
+            "implementer": users.get(story.implementer),
+            "configuration_items": list(ConfigurationItem.objects.filter(code__in=story.items)),
+            "urgency": 2,
+        },
+        actor=users[story.requester],
+    )
+    change = teller._walk(change, story, S.APPROVED, T.NORMAL)
+    return transition_change(
+        change,
+        "schedule",
+        actor=teller.manager,
+        data={"blackout_override": True, "blackout_override_reason": OVERRIDE_REASON},
+    )
 
 
 def _link_records(changes: list[Change], users: dict[str, User]) -> None:
@@ -708,6 +966,12 @@ def load_changes() -> int:
         if key != "emergency" and not key.startswith("standard:") and key not in STORIES:
             continue
         told.append(teller.tell(key, days, status, kind))
+    # The windows come after the plan: its changes are told a few days ahead, whatever
+    # windows that day falls in, and moved to their story's day afterwards.
+    load_blackout_windows()
+    overridden = _tell_override(teller, users)
+    if overridden is not None:
+        told.append(overridden)
     _link_records(told, users)
     return len(told)
 
