@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import rjieba
@@ -47,12 +48,12 @@ MAX_TERMS = 12
 # desk agent is after.
 ALL_WORDS_CANDIDATES = 300
 ANY_WORD_CANDIDATES = 200
-# PostgreSQL walks a type's newest documents looking for matches, first a twentieth of
+# PostgreSQL walks a type's newest documents looking for matches, first a hundredth of
 # them within these bounds, then as many more as the matches found so far say it needs,
 # unless reading every older match through the full-text index and sorting them is
 # expected to cost less: a row read that way costs about INDEX_ROW_COST rows walked.
-FIRST_WALK_SHARE = 20
-FIRST_WALK_BOUNDS = (2_000, 20_000)
+FIRST_WALK_SHARE = 100
+FIRST_WALK_BOUNDS = (1_000, 10_000)
 INDEX_ROW_COST = 3
 # A reader who may see at most this many records of a type (a requester's own incidents)
 # is searched from those records, each checked for the words.
@@ -398,7 +399,7 @@ def _newest_postgresql(
     million incidents newest first for a word only articles hold, or reads half a million
     matches of a common word to keep the newest 300. Instead the type's documents are
     walked newest first, a window of ids at a time, each row checked; a first window of a
-    twentieth of them, the next ones as large as the matches found so far say is needed.
+    hundredth of them, the next ones as large as the matches found so far say is needed.
     When the older documents are expected to hold few matches, those are read through the
     type's own full-text index (a partial GIN index) and sorted. Every window gives the
     same candidates: the newest `limit` matches. A reader who sees few records is searched
@@ -444,10 +445,25 @@ def _newest_postgresql(
     return rows
 
 
+# The sizes read last, per database, and until when they are kept: they steer how far
+# PostgreSQL walks, never which candidates it finds, and ANALYZE changes them rarely.
+_sizes_read: dict[str, tuple[float, dict[str, int]]] = {}
+SIZES_SECONDS = 300.0
+
+
 def _sizes() -> dict[str, int]:
     """About how many documents of each type PostgreSQL holds, from the statistics
     ANALYZE keeps (the share of each value of `kind`): no count of a million rows. A type
     too rare to be among the most common values is left out."""
+    kept = _sizes_read.get(connection.alias)
+    if kept is not None and kept[0] > monotonic():
+        return kept[1]
+    sizes = _read_sizes()
+    _sizes_read[connection.alias] = (monotonic() + SIZES_SECONDS, sizes)
+    return sizes
+
+
+def _read_sizes() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.reltuples, s.most_common_vals::text::text[], s.most_common_freqs"
@@ -468,7 +484,8 @@ def _candidates(
     *,
     open_only: bool,
 ) -> list[tuple[Any, ...]]:
-    """Each type's newest documents with every term, then its newest with any."""
+    """Each type's newest documents with every term, then (unless those are a full pool)
+    its newest with any."""
     rows: dict[int, tuple[Any, ...]] = {}
     with transaction.atomic():
         sizes: dict[str, int] = {}
@@ -483,15 +500,20 @@ def _candidates(
         for scope in scopes:
             visible = documents.filter(scope.condition)
             for every in (True, False) if len(terms) > 1 else (True,):
-                for row in _newest_matching(
+                found = _newest_matching(
                     visible,
                     scope,
                     terms,
                     every=every,
                     open_only=open_only,
                     size=sizes.get(scope.kind, 0),
-                ):
+                )
+                for row in found:
                     rows.setdefault(row[0], row)
+                # A full pool of records with every word: those with some of them would
+                # rank below (the share of words found counts squared), so not read.
+                if every and len(found) == ALL_WORDS_CANDIDATES:
+                    break
     return list(rows.values())
 
 

@@ -429,19 +429,23 @@ class CandidateTests(SearchTestCase):
     its newest with any, the same on both databases however they find them."""
 
     @contextmanager
-    def pools(self, size: int) -> Iterator[None]:
+    def pools(self, size: int, any_word: int | None = None) -> Iterator[None]:
         with (
             mock.patch.object(search_module, "ALL_WORDS_CANDIDATES", size),
-            mock.patch.object(search_module, "ANY_WORD_CANDIDATES", size),
+            mock.patch.object(search_module, "ANY_WORD_CANDIDATES", any_word or size),
         ):
             yield
 
     def test_a_record_with_every_word_stays_behind_newer_partial_matches(self) -> None:
-        with self.pools(1):
+        with self.pools(2, any_word=1):
             numbers = self.numbers("HIS 挂号 打印机 卡纸")
-        # printer_jam holds every word; printer_driver is the newest with any of them;
-        # printer_old, older and without "HIS", is in neither pool.
+        # printer_jam alone holds every word; printer_driver is the newest with any of
+        # them; printer_old, older and without "HIS", is in neither pool.
         self.assertEqual(numbers, [self.printer_jam.number, self.printer_driver.number])
+
+    def test_a_full_pool_of_records_with_every_word_leaves_out_the_others(self) -> None:
+        with self.pools(1):
+            self.assertEqual(self.numbers("HIS 挂号 打印机 卡纸"), [self.printer_jam.number])
 
     def test_each_type_has_its_own_candidates(self) -> None:
         with departments_as_articles():
