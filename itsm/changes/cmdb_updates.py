@@ -33,9 +33,7 @@ from itsm.changes.choices import CmdbUpdateKind
 from itsm.changes.models import Change, DeclaredCmdbUpdate
 from itsm.changes.services import (
     PLAN_EDIT_STATUSES,
-    _bump,
     _check_can_work,
-    _lock,
     impact_of_change,
 )
 from itsm.cmdb.attributes import ClassTree, clean_attributes, schema
@@ -53,7 +51,7 @@ from itsm.cmdb.services import (
     update_ci,
 )
 from itsm.core.exceptions import ConflictError
-from itsm.core.services import write_audit
+from itsm.core.services import lock_version, save_version, write_audit
 
 K = CmdbUpdateKind
 # The fields of a new item a change may set besides its class, code, name and attributes.
@@ -278,7 +276,7 @@ def declare_cmdb_update(
     at once against the CMDB and the earlier updates (400 per field); only while the change
     is planned (409). Audited on the change."""
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     _check_planning(locked)
     kind = str(data.get("kind") or "")
     taken = {"kind", "ci_code", "note", *INPUTS.get(kind, ALL_INPUTS)}
@@ -303,7 +301,7 @@ def declare_cmdb_update(
     )
     check_update(update, _planned_before(locked), ClassTree.load())
     update.save()
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -320,7 +318,7 @@ def remove_cmdb_update(update: DeclaredCmdbUpdate, *, actor: Any) -> None:
     is removed."""
     change = update.change
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     _check_planning(locked)
     later = list(locked.cmdb_updates.filter(position__gt=update.position).order_by("position"))
     planned = _planned_before(locked, update.position)
@@ -338,7 +336,7 @@ def remove_cmdb_update(update: DeclaredCmdbUpdate, *, actor: Any) -> None:
         planned.add(following)
     described = describe(update)
     update.delete()
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,

@@ -43,8 +43,15 @@ from itsm.cmdb.choices import Criticality
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.cmdb.services import impact_of
 from itsm.core.choices import TicketImpact
-from itsm.core.exceptions import ConflictError, StaleVersion
-from itsm.core.services import compute_priority, diff, next_number, write_audit
+from itsm.core.exceptions import ConflictError
+from itsm.core.services import (
+    compute_priority,
+    diff,
+    lock_version,
+    next_number,
+    save_version,
+    write_audit,
+)
 from itsm.core.workflow import apply_transition
 from itsm.incidents.models import Incident
 from itsm.problems.models import Problem
@@ -146,22 +153,6 @@ def _check_can_work(change: Change, actor: Any) -> None:
         raise PermissionDenied(refusal)
 
 
-def _lock(change: Change, version: int | None) -> Change:
-    locked = Change.objects.select_for_update().get(pk=change.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion()
-    return locked
-
-
-def _bump(change: Change, changed: Mapping[str, Any]) -> None:
-    change.version += 1
-    change.updated_at = timezone.now()
-    change.save(
-        update_fields=[Change._meta.get_field(k).name for k in changed if k not in RELATION_SETS]
-        + ["version", "updated_at"]
-    )
-
-
 def _set_items(change: Change, values: Any) -> dict[str, list[Any]]:
     if values is None:
         return {}
@@ -260,7 +251,7 @@ def update_change(
     for approval; who does it, until it is finished (409 otherwise). Applies only if nobody
     changed the change since `version` was read (409)."""
     _check_can_work(change, actor)
-    locked = _lock(change, version)
+    locked = lock_version(change, version)
     plan_open = locked.status in PLAN_EDIT_STATUSES
     if locked.status not in STAFFING_EDIT_STATUSES:
         raise ConflictError(_("A closed, rejected or cancelled change cannot be edited."))
@@ -302,7 +293,7 @@ def update_change(
     changed.update(_set_items(locked, items))
     if not changed:
         return locked
-    _bump(locked, changed)
+    save_version(locked, changed)
     write_audit(locked, actor=actor, action="update", changes=changed)
     return locked
 
@@ -363,7 +354,7 @@ def assess_risk(
     Answered again, the answers are replaced. Only before the change goes for approval
     (409)."""
     _check_can_work(change, actor)
-    locked = _lock(change, version)
+    locked = lock_version(change, version)
     if locked.status not in PLAN_EDIT_STATUSES:
         raise ConflictError(_("The risk is assessed before the change goes for approval."))
     questions = list(RiskQuestion.objects.filter(active=True).order_by("position", "pk"))
@@ -391,7 +382,7 @@ def assess_risk(
     locked.risk_level = risk_level_for(locked.risk_score)
     changed = diff(before, {"risk_score": locked.risk_score, "risk_level": locked.risk_level})
     changed["answers"] = [None, {str(c.question_id): c.pk for c in picked}]
-    _bump(locked, {"risk_score": 1, "risk_level": 1})
+    save_version(locked, {"risk_score": 1, "risk_level": 1})
     write_audit(locked, actor=actor, action="assess_risk", changes=changed)
     return locked
 
@@ -416,7 +407,7 @@ def reject_change(change: Change, *, actor: Any, comment: str) -> Approval:
 def add_change_task(change: Change, data: Mapping[str, Any], *, actor: Any) -> ChangeTask:
     """Add an implementation task to an open change, assigned to one engineer."""
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     if locked.status not in (*PLANNING_STATUSES, ChangeStatus.IMPLEMENTING):
         raise ConflictError(_("Tasks are added before or during the implementation."))
     position = (locked.tasks.order_by("-position").values_list("position", flat=True).first()) or 0
@@ -429,7 +420,7 @@ def add_change_task(change: Change, data: Mapping[str, Any], *, actor: Any) -> C
     )
     task.full_clean(exclude=("change",))
     task.save()
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -450,7 +441,7 @@ def finish_change_task(
         _check_can_work(change, actor)
     if status not in (ChangeTaskStatus.DONE, ChangeTaskStatus.CANCELLED):
         raise ValidationError({"status": _("A task is finished as done or cancelled.")})
-    locked_change = _lock(change, None)
+    locked_change = lock_version(change, None)
     locked = ChangeTask.objects.select_for_update().get(pk=task.pk)
     if locked.status != ChangeTaskStatus.OPEN:
         raise ConflictError(_("This task is finished already."))
@@ -461,7 +452,7 @@ def finish_change_task(
     locked.done_at = timezone.now()
     locked.done_by = actor if getattr(actor, "pk", None) else None
     locked.save(update_fields=["status", "notes", "done_at", "done_by"])
-    _bump(locked_change, {})
+    save_version(locked_change, {})
     write_audit(
         locked_change,
         actor=actor,
@@ -481,11 +472,11 @@ def link_problem(change: Change, problem: Problem, *, actor: Any) -> None:
     change gets this change's number, through the problems' own service (with its
     permission checks and audit)."""
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     if locked.problems.filter(pk=problem.pk).exists():
         raise ConflictError(_("This problem is linked already."))
     locked.problems.add(problem)
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -501,11 +492,11 @@ def link_problem(change: Change, problem: Problem, *, actor: Any) -> None:
 @transaction.atomic
 def unlink_problem(change: Change, problem: Problem, *, actor: Any) -> None:
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     if not locked.problems.filter(pk=problem.pk).exists():
         raise ValidationError({"problem": _("This problem is not linked to the change.")})
     locked.problems.remove(problem)
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -523,7 +514,7 @@ def link_incident(
     """Record an incident the change caused. Only a change that has been carried out can
     cause one (409 before)."""
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     if locked.actual_start is None:
         raise ConflictError(_("Only a change that has been carried out can cause incidents."))
     if ChangeIncident.objects.filter(change=locked, incident=incident).exists():
@@ -534,7 +525,7 @@ def link_incident(
         note=note,
         linked_by=actor if getattr(actor, "pk", None) else None,
     )
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -548,11 +539,11 @@ def link_incident(
 @transaction.atomic
 def unlink_incident(change: Change, incident: Incident, *, actor: Any) -> None:
     _check_can_work(change, actor)
-    locked = _lock(change, None)
+    locked = lock_version(change, None)
     deleted, _rows = ChangeIncident.objects.filter(change=locked, incident=incident).delete()
     if not deleted:
         raise ValidationError({"incident": _("This incident is not linked to the change.")})
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,

@@ -1,5 +1,5 @@
-"""Service verbs shared by every process: numbering, priority, audit, comments and
-notifications."""
+"""Service verbs shared by every process: numbering, priority, optimistic locking, audit,
+comments and notifications."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime
 import decimal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 
 from itsm.core.choices import CommentVisibility, DeliveryChannel
 from itsm.core.context import current_request
+from itsm.core.exceptions import StaleVersion
 from itsm.core.models import AuditEntry, Comment, NumberSequence, PriorityRule
 
 NUMBER_DIGITS = 7
@@ -41,6 +42,31 @@ def compute_priority(impact: int, urgency: int) -> int:
     if rule is not None:
         return rule.priority
     return impact + urgency - 1
+
+
+Versioned = TypeVar("Versioned", bound=models.Model)
+
+
+def lock_version(obj: Versioned, version: int | None) -> Versioned:
+    """`obj` read again under a row lock, if nobody changed it since `version` was read:
+    StaleVersion (409) otherwise; no check when `version` is None (a service acting on
+    what it just read)."""
+    locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    if version is not None and getattr(locked, "version", None) != version:
+        raise StaleVersion()
+    return locked
+
+
+def save_version(obj: Any, changed: Iterable[str]) -> None:
+    """Save the fields named in `changed` (an audit diff's keys; many-to-many sets, saved
+    with their own calls, are left out) with the next version and the time of the edit."""
+    concrete = {field.attname: field.name for field in obj._meta.concrete_fields}
+    obj.version += 1
+    obj.updated_at = timezone.now()
+    obj.save(
+        update_fields=[concrete[key] for key in changed if key in concrete]
+        + ["version", "updated_at"]
+    )
 
 
 def _jsonable(value: Any) -> Any:

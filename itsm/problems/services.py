@@ -22,14 +22,16 @@ from django.utils.translation import gettext_lazy
 from itsm.accounts.models import User
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.choices import SearchKind
-from itsm.core.exceptions import ConflictError, StaleVersion
+from itsm.core.exceptions import ConflictError
 from itsm.core.search import search
 from itsm.core.services import (
     Notice,
     compute_priority,
     diff,
+    lock_version,
     next_number,
     notify_all,
+    save_version,
     write_audit,
 )
 from itsm.core.workflow import apply_transition
@@ -123,22 +125,6 @@ def _check_can_work(problem: Problem, actor: Any) -> None:
         raise PermissionDenied(refusal)
 
 
-def _lock(problem: Problem, version: int | None) -> Problem:
-    locked = Problem.objects.select_for_update().get(pk=problem.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion()
-    return locked
-
-
-def _bump(problem: Problem, changed: dict[str, list[Any]]) -> None:
-    problem.version += 1
-    problem.updated_at = timezone.now()
-    problem.save(
-        update_fields=[Problem._meta.get_field(k).name for k in changed if k not in RELATION_SETS]
-        + ["version", "updated_at"]
-    )
-
-
 @transaction.atomic
 def update_problem(
     problem: Problem, changes: Mapping[str, Any], *, actor: Any, version: int
@@ -146,7 +132,7 @@ def update_problem(
     """Edit a problem's fields and its root-cause analysis. Applies only if nobody changed
     the problem since `version` was read (409 otherwise)."""
     _check_can_work(problem, actor)
-    locked = _lock(problem, version)
+    locked = lock_version(problem, version)
     if locked.status in (ProblemStatus.CLOSED, ProblemStatus.CANCELLED):
         raise ConflictError(_("A closed or cancelled problem cannot be edited."))
     before = locked.field_snapshot()
@@ -159,7 +145,7 @@ def update_problem(
     changed.update(_set_relations(locked, changes))
     if not changed:
         return locked
-    _bump(locked, changed)
+    save_version(locked, changed)
     write_audit(locked, actor=actor, action="update", changes=changed)
     index_problem(locked)
     return locked
@@ -171,13 +157,13 @@ def link_incidents_to_problem(
 ) -> list[Incident]:
     """Link incidents to a problem (those already linked are left as they are)."""
     _check_can_work(problem, actor)
-    locked = _lock(problem, None)
+    locked = lock_version(problem, None)
     if not locked.is_open:
         raise ConflictError(_("Incidents are linked to open problems only."))
     added = _link(locked, incidents, actor)
     if added:
         changed = {"incidents": [[], [i.number for i in added]]}
-        _bump(locked, {})
+        save_version(locked, {})
         write_audit(locked, actor=actor, action="link_incidents", changes=changed)
     return added
 
@@ -185,11 +171,11 @@ def link_incidents_to_problem(
 @transaction.atomic
 def unlink_incident(problem: Problem, incident: Incident, *, actor: Any) -> None:
     _check_can_work(problem, actor)
-    locked = _lock(problem, None)
+    locked = lock_version(problem, None)
     deleted, _rows = ProblemIncident.objects.filter(problem=locked, incident=incident).delete()
     if not deleted:
         raise ValidationError({"incident": _("This incident is not linked to the problem.")})
-    _bump(locked, {})
+    save_version(locked, {})
     write_audit(
         locked,
         actor=actor,
@@ -230,7 +216,7 @@ def publish_known_error(problem: Problem, *, actor: Any) -> Article:
     article linked to the problem, sent for review (published by a reviewer, as every
     article is). Once per problem: 409 when it has one already."""
     _check_can_work(problem, actor)
-    locked = _lock(problem, None)
+    locked = lock_version(problem, None)
     if locked.status != ProblemStatus.KNOWN_ERROR or not locked.workaround.strip():
         raise ConflictError(_("Only a known error with a workaround can be published."))
     if ArticleLink.objects.filter(

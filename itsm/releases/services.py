@@ -22,8 +22,8 @@ from itsm.cmdb.attributes import ClassTree
 from itsm.cmdb.choices import ConfigurationItemStatus
 from itsm.cmdb.models import AttributeDefinition, ConfigurationItem
 from itsm.cmdb.services import CHANGE_PERMISSION, update_ci
-from itsm.core.exceptions import ConflictError, StaleVersion
-from itsm.core.services import diff, next_number, write_audit
+from itsm.core.exceptions import ConflictError
+from itsm.core.services import diff, lock_version, next_number, save_version, write_audit
 from itsm.core.workflow import apply_transition
 from itsm.releases.choices import (
     DeploymentEnvironment,
@@ -111,22 +111,6 @@ def _check_can_work(release: Release, actor: Any) -> None:
         raise PermissionDenied(refusal)
 
 
-def _lock(release: Release, version: int | None) -> Release:
-    locked = Release.objects.select_for_update().get(pk=release.pk)
-    if version is not None and locked.version != version:
-        raise StaleVersion()
-    return locked
-
-
-def _bump(release: Release, changed: Mapping[str, Any]) -> None:
-    release.version += 1
-    release.updated_at = timezone.now()
-    release.save(
-        update_fields=[Release._meta.get_field(k).name for k in changed if k not in RELATION_SETS]
-        + ["version", "updated_at"]
-    )
-
-
 @transaction.atomic
 def update_release(
     release: Release, changes: Mapping[str, Any], *, actor: Any, version: int
@@ -134,7 +118,7 @@ def update_release(
     """Edit an open release's plan, if nobody changed it since `version` was read (409
     otherwise)."""
     _check_can_work(release, actor)
-    locked = _lock(release, version)
+    locked = lock_version(release, version)
     if not locked.is_open:
         raise ConflictError(_("A closed or cancelled release cannot be edited."))
     before = locked.field_snapshot()
@@ -147,7 +131,7 @@ def update_release(
     changed.update(_set_relations(locked, changes))
     if not changed:
         return locked
-    _bump(locked, changed)
+    save_version(locked, changed)
     write_audit(locked, actor=actor, action="update", changes=changed)
     return locked
 
@@ -324,7 +308,7 @@ def record_deployment(release: Release, data: Mapping[str, Any], *, actor: Any) 
     environment = str(data.get("environment") or "")
     if environment not in DeploymentEnvironment.values:
         raise ValidationError({"environment": _("Choose an environment.")})
-    locked = _lock(release, None)
+    locked = lock_version(release, None)
     _check_can_deploy(locked, actor, environment)
     item = data.get("configuration_item")
     if not isinstance(item, ConfigurationItem):
@@ -370,7 +354,7 @@ def rollback_deployment(deployment: Deployment, *, actor: Any, notes: str = "") 
     the CMDB's version goes back too). Only the latest successful deployment on that item
     and environment can be rolled back, and only when it replaced a version (409
     otherwise)."""
-    release = _lock(deployment.release, None)
+    release = lock_version(deployment.release, None)
     _check_can_deploy(release, actor, deployment.environment)
     item = ConfigurationItem.objects.select_for_update().get(pk=deployment.configuration_item_id)
     if item.status == ConfigurationItemStatus.RETIRED:
