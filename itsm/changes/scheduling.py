@@ -8,7 +8,6 @@ manager overrides it with a reason; the conflicts themselves are `itsm.changes.c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +38,7 @@ def check_window(start: datetime | None, end: datetime | None, *, allow_past: bo
         raise ValidationError(errors)
 
 
-def check_schedule(change: Any, *, actor: Any, data: Mapping[str, Any] | None = None) -> None:
+def check_schedule(change: Any, *, actor: Any, data: dict[str, Any] | None = None) -> None:
     """Refuse to schedule a change whose window is missing, inverted or past (400 per
     field), or falls in a blackout window (409) unless the change manager overrides it:
     `data` carries `blackout_override` and `blackout_override_reason`. An override by
@@ -81,3 +80,5 @@ def check_schedule(change: Any, *, actor: Any, data: Mapping[str, Any] | None = 
     change.blackout_override_by = actor
     change.blackout_override_reason = reason
     change.blackout_override_at = timezone.now()
+    # The transition's audit note: the history then says why, not only that.
+    data["note"] = _("Blackout window overridden: %(reason)s") % {"reason": reason}

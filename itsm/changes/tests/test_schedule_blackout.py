@@ -71,6 +71,8 @@ class ScheduleIntoBlackoutTests(BaseTestCase):
         self.assertEqual(
             entry.changes["blackout_override_reason"], ["", "医保局要求当日上线新结算接口"]
         )
+        # The history shows the reason as the entry's note.
+        self.assertIn("医保局要求当日上线新结算接口", entry.note)
 
     def test_a_window_outside_blackouts_is_scheduled_without_override(self) -> None:
         change = booked(self, at(1, 0), at(1, 2))
