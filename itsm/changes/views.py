@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -246,6 +246,15 @@ class ChangeTransitionView(ObjectTransitionView):
     workflow = CHANGE_WORKFLOW
     template_name = "changes/change_transition.html"
     partial_template_name = "changes/_transition_form.html"
+
+    def get_transition_form(
+        self, transition: Transition, obj: Any, data: QueryDict | None = None
+    ) -> forms.Form | None:
+        form = super().get_transition_form(transition, obj, data)
+        if form is not None and data is None and transition.name == "schedule":
+            # The window the change was planned with, to confirm or move.
+            form.initial = {"planned_start": obj.planned_start, "planned_end": obj.planned_end}
+        return form
 
     def get_context_data(
         self, obj: Any, transition: Transition, form: forms.Form | None, **context: Any

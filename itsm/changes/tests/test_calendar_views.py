@@ -5,6 +5,7 @@ schedule dialog, and the iCalendar feed (its text, and who gets which changes)."
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from itsm.changes.calendar_views import feed_token
 from itsm.changes.choices import ChangeStatus
@@ -126,6 +127,9 @@ class CalendarPageTests(BaseTestCase):
         response = self.client.get(url)
         self.assertContains(response, "data-schedule-conflicts")
         self.assertContains(response, "门诊早高峰")
+        # The dialog opens with the window the change was planned with.
+        planned = timezone.localtime(change.planned_start).strftime("%Y-%m-%dT%H:%M")
+        self.assertContains(response, 'value="%s' % planned)
         response = self.client.post(
             url,
             {
