@@ -10,7 +10,7 @@ from django.utils import timezone
 from itsm.changes.calendar_views import feed_token
 from itsm.changes.choices import ChangeStatus
 from itsm.changes.ical import escape_text, fold
-from itsm.changes.models import BlackoutWindow
+from itsm.changes.models import BlackoutWindow, Change
 from itsm.changes.tests.calendar_factories import (
     at,
     booked,
@@ -65,6 +65,16 @@ class CalendarPageTests(BaseTestCase):
         # Recurring windows are listed; dated ones (here: none) shade the day.
         self.assertFalse(days["2027-03-02"].shaded)
         self.assertContains(response, 'data-blackout="')
+
+    def test_a_change_scheduled_by_override_is_marked_on_its_day(self) -> None:
+        Change.objects.filter(pk=self.mine.pk).update(
+            blackout_override_by=self.manager,
+            blackout_override_reason="急诊系统紧急修复",
+            blackout_override_at=timezone.now(),
+        )
+        self.login(self.engineer)
+        response = self.client.get(CALENDAR, {"date": "2027-03-10"})
+        self.assertContains(response, "#unlock", count=1)
 
     def test_a_dated_window_shades_its_days(self) -> None:
         dated_window(at(2, 0), at(4, 0))
