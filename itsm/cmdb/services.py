@@ -41,6 +41,10 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + CHUNK]
 
 
+# The attribute of software items that says which version runs (set by deployments).
+DEPLOYED_VERSION_ATTRIBUTE = "software_version"
+
+
 def _check_permission(actor: Any) -> None:
     if not actor.has_perm(CHANGE_PERMISSION):
         raise PermissionDenied(_("You may not change configuration items."))
@@ -197,6 +201,46 @@ def update_ci(
     locked = ConfigurationItem.objects.select_for_update().get(pk=item.pk)
     if locked.version != version:
         raise StaleVersion()
+    return _apply_update(
+        locked,
+        actor=actor,
+        fields=fields,
+        attributes=attributes,
+        services=services,
+        change_number=change_number,
+    )
+
+
+@transaction.atomic
+def set_deployed_version(
+    item: ConfigurationItem, *, actor: Any, software_version: str, change_number: str
+) -> ConfigurationItem:
+    """Record the software version a deployment installed on `item`. The process that
+    recorded the deployment (release management) has checked the deployer's right to
+    deploy, which is what entitles him to this one attribute: no CMDB edit right is asked
+    for. Audited old → new, with the release or change (`change_number`) as any edit."""
+    locked = ConfigurationItem.objects.select_for_update().get(pk=item.pk)
+    attributes = {**locked.attributes, DEPLOYED_VERSION_ATTRIBUTE: software_version}
+    return _apply_update(
+        locked,
+        actor=actor,
+        fields={},
+        attributes=attributes,
+        services=None,
+        change_number=change_number,
+    )
+
+
+def _apply_update(
+    locked: ConfigurationItem,
+    *,
+    actor: Any,
+    fields: dict[str, Any],
+    attributes: dict[str, Any] | None,
+    services: Iterable[Service] | None,
+    change_number: str,
+) -> ConfigurationItem:
+    """`update_ci` on the locked item, once the right to make the edit is settled."""
     before = locked.field_snapshot()
     _assign(locked, fields)
     check_item(locked, attributes, tree=ClassTree.load())

@@ -2,13 +2,12 @@
 these; each is atomic and audited.
 
 Recording a deployment to production is also a CMDB write: the item's `software_version`
-attribute is set through `itsm.cmdb.services.update_ci`, audited on the item with the
+attribute is set through `itsm.cmdb.services.set_deployed_version`, audited on the item with the
 release's number (and its changes' numbers) as the change it was made under, so the item's
 history shows every version it ran."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from itsm.cmdb.attributes import ClassTree
 from itsm.cmdb.choices import ConfigurationItemStatus
 from itsm.cmdb.models import AttributeDefinition, ConfigurationItem
-from itsm.cmdb.services import CHANGE_PERMISSION, update_ci
+from itsm.cmdb.services import DEPLOYED_VERSION_ATTRIBUTE, set_deployed_version
 from itsm.core.exceptions import ConflictError
 from itsm.core.services import diff, lock_version, next_number, save_version, write_audit
 from itsm.core.workflow import apply_transition
@@ -33,7 +32,7 @@ from itsm.releases.choices import (
 from itsm.releases.models import Deployment, Release
 from itsm.releases.workflow import RELEASE_WORKFLOW, is_routed_to_actor
 
-VERSION_ATTRIBUTE = "software_version"
+VERSION_ATTRIBUTE = DEPLOYED_VERSION_ATTRIBUTE
 
 EDITABLE_FIELDS = (
     "title",
@@ -192,23 +191,6 @@ def _audit_reference(release: Release) -> str:
     return "%s (%s)" % (release.number, ", ".join(numbers))
 
 
-def _as_deployer(actor: Any) -> Any:
-    """The deployer as the CMDB sees him for this one write. Recording a deployment
-    (releases.add_deployment, checked before) is what entitles him to set the item's
-    version, as installing it did; his other CMDB rights are unchanged. The copy is the same
-    user (the item's audit names him), answering has_perm for the CMDB's permission."""
-    if actor.has_perm(CHANGE_PERMISSION):
-        return actor
-    deployer = copy.copy(actor)
-    has_perm = actor.has_perm
-
-    def with_version_right(perm: str, obj: Any = None) -> bool:
-        return perm == CHANGE_PERMISSION or bool(has_perm(perm, obj))
-
-    setattr(deployer, "has_perm", with_version_right)  # noqa: B010 (a method, replaced)
-    return deployer
-
-
 def _write(
     release: Release,
     item: ConfigurationItem,
@@ -224,12 +206,10 @@ def _write(
         deployment.environment == DeploymentEnvironment.PRODUCTION
         and deployment.outcome == DeploymentOutcome.SUCCESSFUL
     ):
-        update_ci(
+        set_deployed_version(
             item,
-            actor=_as_deployer(actor),
-            version=item.version,
-            fields={},
-            attributes={**item.attributes, VERSION_ATTRIBUTE: deployment.version_deployed},
+            actor=actor,
+            software_version=deployment.version_deployed,
             change_number=_audit_reference(release),
         )
     summary = "%s %s %s → %s" % (

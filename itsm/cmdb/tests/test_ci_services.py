@@ -14,7 +14,7 @@ from itsm.cmdb.attributes import ClassTree, schema
 from itsm.cmdb.choices import AttributeType
 from itsm.cmdb.models import AttributeDefinition, CIClass, ConfigurationItem, Contract
 from itsm.cmdb.relationships import is_allowed
-from itsm.cmdb.services import create_ci, update_ci
+from itsm.cmdb.services import create_ci, set_deployed_version, update_ci
 from itsm.cmdb.tests.factories import make_ci
 from itsm.core.exceptions import StaleVersion
 from itsm.core.models import AuditEntry
@@ -192,6 +192,19 @@ class UpdateItemTests(BaseTestCase):
             },
         )
         self.assertEqual(entry.note, "CHG0000042")
+
+    def test_a_deployment_sets_the_version_without_the_right_to_edit_items(self) -> None:
+        # A vendor's engineer may not edit the CMDB, but what he deployed is recorded.
+        with self.assertRaises(PermissionDenied):
+            update_ci(self.item, actor=self.vendor, version=1, fields={"name": "A"})
+        updated = set_deployed_version(
+            self.item, actor=self.vendor, software_version="19.24", change_number="REL0000007"
+        )
+        self.assertEqual(updated.attributes["software_version"], "19.24")
+        self.assertEqual(updated.attributes["engine"], "Oracle")
+        entry = AuditEntry.objects.get(object_id=self.item.pk, action="update")
+        self.assertEqual(entry.changes, {"attributes.software_version": [None, "19.24"]})
+        self.assertEqual((entry.actor, entry.note), (self.vendor, "REL0000007"))
 
     def test_a_stale_version_is_refused_and_nothing_changes(self) -> None:
         update_ci(self.item, actor=self.admin, version=1, fields={"name": "A"})
