@@ -25,6 +25,7 @@ from itsm.changes.choices import ChangeTaskStatus, CmdbUpdateKind
 from itsm.changes.cmdb_updates import declare_cmdb_update, remove_cmdb_update
 from itsm.changes.cmdb_updates import describe as describe_cmdb_update
 from itsm.changes.filters import ChangeFilterSet
+from itsm.changes.impact import impact_of_change
 from itsm.changes.models import (
     Approval,
     ApprovalStep,
@@ -42,7 +43,6 @@ from itsm.changes.services import (
     assess_risk,
     change_report,
     finish_change_task,
-    impact_of_change,
     link_incident,
     link_problem,
     raise_change,

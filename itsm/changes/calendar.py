@@ -30,9 +30,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.changes.choices import BlackoutKind, ChangeStatus, ConflictKind
+from itsm.changes.impact import impact_of_change
 from itsm.changes.models import BlackoutWindow, Change
 from itsm.cmdb.models import ConfigurationItem
-from itsm.cmdb.services import impact_of
 
 # The changes that occupy their planned window on the calendar.
 BOOKED_STATUSES = (ChangeStatus.APPROVED, ChangeStatus.SCHEDULED, ChangeStatus.IMPLEMENTING)
@@ -148,17 +148,12 @@ class _Reach:
 
 def _reach(change: Change) -> _Reach:
     items = list(change.configuration_items.all())
-    own = {i.pk for i in items}
-    related: set[int] = set()
-    services: set[int] = set()
-    for item in items:
-        found = impact_of(item)
-        related.update(r.ci.id for r in found.affected)
-        related.update(r.ci.id for r in found.depends_on)
-        services.update(s.pk for s in found.services)
-    if change.service_id:
-        services.add(change.service_id)
-    return _Reach(own=own, related=related - own, services=services)
+    impact = impact_of_change(change, items)
+    return _Reach(
+        own={item.pk for item in items},
+        related=impact.related_ids,
+        services={service.pk for service in impact.services},
+    )
 
 
 def _format(moment: datetime) -> str:

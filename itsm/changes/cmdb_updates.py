@@ -30,11 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.changes.choices import CmdbUpdateKind
+from itsm.changes.impact import impact_of_change
 from itsm.changes.models import Change, DeclaredCmdbUpdate
 from itsm.changes.services import (
     PLAN_EDIT_STATUSES,
     _check_can_work,
-    impact_of_change,
 )
 from itsm.cmdb.attributes import ClassTree, clean_attributes, schema
 from itsm.cmdb.choices import ConfigurationItemStatus, RelationshipType

@@ -5,7 +5,7 @@ verbs are in `approvals.py`; the schedule's rules in `scheduling.py`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,6 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.accounts.models import Department
 from itsm.changes.approvals import decide_change
 from itsm.changes.choices import (
     PLANNING_STATUSES,
@@ -27,6 +26,7 @@ from itsm.changes.choices import (
     ChangeType,
     RiskLevel,
 )
+from itsm.changes.impact import impact_of_change
 from itsm.changes.models import (
     Approval,
     Change,
@@ -41,7 +41,6 @@ from itsm.changes.scheduling import check_window
 from itsm.changes.workflow import CHANGE_WORKFLOW, is_routed_to_actor
 from itsm.cmdb.choices import Criticality
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.cmdb.services import impact_of
 from itsm.core.choices import TicketImpact
 from itsm.core.exceptions import ConflictError
 from itsm.core.services import (
@@ -89,41 +88,6 @@ STAFFING_EDIT_STATUSES = (
 
 
 # Impact from the CMDB -------------------------------------------------------------------
-
-
-@dataclass
-class ChangeImpact:
-    """The business services above a change's configuration items and the departments
-    that rely on them (`whole_hospital` when a service serves every department)."""
-
-    services: list[Service] = field(default_factory=list)
-    departments: list[Department] = field(default_factory=list)
-    whole_hospital: bool = False
-
-
-def impact_of_change(change: Change, items: list[ConfigurationItem] | None = None) -> ChangeImpact:
-    """The CMDB's upward impact of each affected item, merged, plus the change's own
-    service."""
-    items = list(change.configuration_items.all()) if items is None else items
-    services: dict[int, Service] = {}
-    departments: dict[int, Department] = {}
-    whole = False
-    for item in items:
-        found = impact_of(item)
-        services.update((s.pk, s) for s in found.services)
-        departments.update((d.pk, d) for d in found.departments)
-        whole = whole or found.whole_hospital
-    if change.service_id and change.service_id not in services:
-        service = Service.objects.prefetch_related("departments").get(pk=change.service_id)
-        services[service.pk] = service
-        served = list(service.departments.all())
-        departments.update((d.pk, d) for d in served)
-        whole = whole or not served
-    return ChangeImpact(
-        services=sorted(services.values(), key=lambda s: (s.criticality, s.code)),
-        departments=sorted(departments.values(), key=lambda d: d.name),
-        whole_hospital=whole,
-    )
 
 
 def impact_from_services(services: list[Service]) -> int:

@@ -34,6 +34,7 @@ from itsm.changes.forms import (
     RiskForm,
     TaskForm,
 )
+from itsm.changes.impact import impact_of_change
 from itsm.changes.models import (
     Approval,
     ApprovalStep,
@@ -160,7 +161,7 @@ class ChangeDetailView(ObjectDetailView):
             obj,
             nav="changes",
             actions=[(t, t.form is not None) for t in CHANGE_WORKFLOW.available(obj, user)],
-            impact=services.impact_of_change(obj),
+            impact=impact_of_change(obj),
             configuration_items=obj.configuration_items.order_by("code"),
             steps=steps,
             can_decide=can_decide(obj, user),

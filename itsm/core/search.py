@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache, lru_cache
@@ -487,9 +488,12 @@ def _candidates(
     """Each type's newest documents with every term, then (unless those are a full pool)
     its newest with any."""
     rows: dict[int, tuple[Any, ...]] = {}
-    with transaction.atomic():
+    postgresql = connection.vendor == "postgresql"
+    # A transaction for PostgreSQL's SET LOCAL only: on SQLite every transaction takes the
+    # write lock (IMMEDIATE, settings.py), which a search must not hold.
+    with transaction.atomic() if postgresql else nullcontext():
         sizes: dict[str, int] = {}
-        if connection.vendor == "postgresql":
+        if postgresql:
             sizes = _sizes()
             # For a common word the planner expects tens of thousands of matches and
             # starts parallel workers and JIT compilation (some 40 ms) for index reads
