@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from itsm.changes.choices import ChangeOutcome, ChangeStatus, ChangeTaskStatus
@@ -89,6 +90,16 @@ class LinkTests(BaseTestCase):
             link_problem(change, found, actor=self.engineer)
         unlink_problem(change, Problem.objects.get(pk=found.pk), actor=self.engineer)
         self.assertEqual(Problem.objects.get(pk=found.pk).change_number, "")
+
+    def test_the_problem_page_leads_to_the_change_that_fixes_it(self) -> None:
+        found = problem(self.engineer)
+        change = change_in(self, S.DRAFT)
+        link_problem(change, found, actor=self.engineer)
+        self.login(self.engineer)
+        page = self.client.get(found.get_absolute_url())
+        target = "%s?q=%s" % (reverse("changes:change_list"), change.number)
+        self.assertContains(page, 'href="%s" data-fix-change' % target)
+        self.assertContains(self.client.get(target), change.get_absolute_url())
 
     def test_a_problem_naming_another_change_keeps_it(self) -> None:
         found = problem(self.engineer, change_number="CHG0000999")
