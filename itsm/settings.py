@@ -144,6 +144,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 first (new and changed passwords); the others still check older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -286,3 +293,31 @@ ITSM_PROBLEM_TREND_DAYS = int(env("PROBLEM_TREND_DAYS", "7"))
 # high one (below MEDIUM: low). Medium and high risk changes go to the CAB.
 ITSM_CHANGE_RISK_MEDIUM = int(env("CHANGE_RISK_MEDIUM", "8"))
 ITSM_CHANGE_RISK_HIGH = int(env("CHANGE_RISK_HIGH", "15"))
+
+# Security (docs/security.md, docs/configuration.md). Passwords: length, character classes
+# (of lower case, upper case, digits, others), days until a password expires (0: never),
+# how many earlier passwords may not be used again.
+ITSM_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", "8"))
+ITSM_PASSWORD_MIN_CLASSES = int(env("PASSWORD_MIN_CLASSES", "3"))
+ITSM_PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS", "0"))
+ITSM_PASSWORD_HISTORY = int(env("PASSWORD_HISTORY", "5"))
+# Sign-in failures: FAILURES failures within WINDOW minutes lock the account (and the
+# source address) for LOCKOUT minutes.
+ITSM_LOCKOUT_FAILURES = int(env("LOCKOUT_FAILURES", "5"))
+ITSM_LOCKOUT_WINDOW_MINUTES = int(env("LOCKOUT_WINDOW_MINUTES", "15"))
+ITSM_LOCKOUT_MINUTES = int(env("LOCKOUT_MINUTES", "15"))
+# Sessions end after this many idle minutes; API tokens expire after this many days.
+ITSM_SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
+ITSM_API_TOKEN_DAYS = int(env("API_TOKEN_DAYS", "90"))
+# Administrators must sign in with a second factor (TOTP) once they have enrolled one;
+# with MFA_REQUIRED, administrators without one are sent to enrol.
+ITSM_MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+# Accounts unused for this many days are disabled.
+ITSM_DORMANT_DAYS = int(env("DORMANT_DAYS", "90"))
+# Audit entries are kept in the database this many days, then archived to files here.
+ITSM_AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "180"))
+ITSM_AUDIT_ARCHIVE_DIR = Path(env("AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
+# Backups (`itsm backup`) are written here.
+ITSM_BACKUP_DIR = Path(env("BACKUP_DIR", str(VAR_DIR / "backups")))
+# Attachments: the largest file accepted, and the types accepted (by their content).
+ITSM_UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_MB", "20")) * 1024 * 1024

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.choices import DepartmentKind, RobotKind, Role, SupportTier, UserLanguage
@@ -165,6 +166,17 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=UserLanguage.choices, blank=True, default=""
     )
+    # Security (docs/security.md): when the password was last set, whether the user must set
+    # his own at the next sign-in (accounts an administrator created or reset), and the day
+    # the account stops working (a vendor engineer's maintenance contract ends).
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    expires_on = models.DateField(
+        _("account expires on"),
+        null=True,
+        blank=True,
+        help_text=_("The account is disabled after this day, e.g. when a vendor's contract ends."),
+    )
 
     objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
@@ -250,3 +262,45 @@ class User(AbstractUser):
             cache = list(SupportGroup.objects.filter(members=self).values_list("pk", flat=True))
             self._group_id_cache = cache
         return cache
+
+
+class PasswordHistory(models.Model):
+    """A password a user had (its hash), so that the last N are not used again."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("previous password")
+        verbose_name_plural = _("password history")
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.user, self.created_at)
+
+
+class ApiToken(models.Model):
+    """A named API token of one user. Only a hash of the key is kept (the key is shown once,
+    when it is made); a token stops working when it expires or is revoked."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("key prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return "%s…" % self.prefix

@@ -88,6 +88,11 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     request_id = models.CharField(_("request id"), max_length=36, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # Tamper evidence (core/audit_chain.py): entries are sealed in commit order into one
+    # chain; `seq` is the place in the chain, `hash` covers the entry and the previous hash.
+    seq = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -378,3 +383,123 @@ class SearchDocument(models.Model):
     def get_absolute_url(self) -> str:
         target = self.target
         return str(target.get_absolute_url()) if target is not None else ""
+
+
+class AuditSeal(models.Model):
+    """The head of the audit chain: the last sealed position and its hash. One row, locked
+    while entries are sealed, so that sealers take turns."""
+
+    last_seq = models.PositiveBigIntegerField(_("last chain position"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.last_seq, self.last_hash[:12])
+
+
+class AuditArchive(models.Model):
+    """Audit entries older than the retention period, moved to a file: the chain continues
+    from the archive's last hash, and the file's checksum shows it was not altered."""
+
+    path = models.CharField(_("file"), max_length=500)
+    first_seq = models.PositiveBigIntegerField(_("first chain position"))
+    last_seq = models.PositiveBigIntegerField(_("last chain position"))
+    last_hash = models.CharField(_("last hash"), max_length=64)
+    entries = models.PositiveIntegerField(_("entries"))
+    oldest = models.DateTimeField(_("oldest entry"))
+    newest = models.DateTimeField(_("newest entry"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("archived at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-last_seq",)
+        verbose_name = _("audit archive")
+        verbose_name_plural = _("audit archives")
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Attachment(models.Model):
+    """A file attached to any record: stored under the data directory (never the web root),
+    served only through a view that checks the record's visibility, with a safe type."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", max_length=300)
+    name = models.CharField(_("file name"), max_length=255)
+    media_type = models.CharField(_("media type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = (models.Index(fields=("content_type", "object_id", "created_at")),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment", args=[self.pk])
+
+
+class IdempotencyKey(models.Model):
+    """A create request an integration may retry: the first response is stored under the
+    client's key and given again to a retry, so a retried request creates one record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    response = models.JSONField(_("response"), default=dict)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = (
+            models.UniqueConstraint(fields=("user", "key"), name="unique_idempotency_key"),
+        )
+        indexes = (models.Index(fields=("created_at",)),)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class BackupRecord(models.Model):
+    """One backup made or one restore test done, for the security self-check page."""
+
+    class Kind(models.TextChoices):
+        BACKUP = "backup", _("Backup")
+        RESTORE = "restore", _("Restore")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    path = models.CharField(_("file"), max_length=500)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    ok = models.BooleanField(_("succeeded"), default=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("backup record")
+        verbose_name_plural = _("backup records")
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.kind, self.created_at)
