@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("itsm.core.urls")),
+    path("account/", include("itsm.accounts.urls")),
     path("incidents/", include("itsm.incidents.urls")),
     path("portal/", include("itsm.portal.urls")),
     path("r/", include("itsm.portal.scan_urls")),
