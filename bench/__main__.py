@@ -290,10 +290,10 @@ def diagnose(args: argparse.Namespace, context: Any) -> None:
     from django.db import connection
     from django.test import Client as DjangoClient
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
 
     from bench.scenarios import read_scenarios
     from itsm.accounts.models import User
+    from itsm.accounts.tokens import create_token
 
     def client_for(who: str) -> DjangoClient:
         username = {
@@ -304,8 +304,8 @@ def diagnose(args: argparse.Namespace, context: Any) -> None:
         }[who]
         user = User.objects.get(username=username)
         if who.endswith("_api"):
-            token, _ = Token.objects.get_or_create(user=user)
-            return DjangoClient(HTTP_AUTHORIZATION="Token " + token.key)
+            _token, key = create_token(user, actor=user, name="bench diagnose", days=1)
+            return DjangoClient(HTTP_AUTHORIZATION="Token " + key)
         client = DjangoClient()
         client.force_login(user)
         return client

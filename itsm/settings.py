@@ -1,5 +1,6 @@
 """Settings, read from ITSM_* environment variables (listed in docs/configuration.md)."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -51,13 +52,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "itsm.core",
     "itsm.accounts",
     "itsm.cmdb",
@@ -83,10 +87,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "itsm.core.middleware.RequestContextMiddleware",
+    # After the request context (their sign-outs are audited with the source address).
+    "itsm.accounts.sessions.IdleTimeoutMiddleware",
+    "itsm.accounts.mfa.MfaMiddleware",
+    # After the second factor: a user who must change his password is sent to do so.
+    "itsm.accounts.middleware.PasswordPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked sign-in into its answer (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "itsm.urls"
@@ -135,14 +148,22 @@ DATABASES["default"]["TEST"] = {"CHARSET": "UTF8"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# Django's ModelBackend, loading the signed-in user with his department (one query less
-# per page: the navbar names it).
-AUTHENTICATION_BACKENDS = ["itsm.accounts.backends.UserBackend"]
+# django-axes' gate first (refuses a locked user name or address before any password is
+# checked), then Django's ModelBackend, loading the signed-in user with his department (one
+# query less per page: the navbar names it).
+AUTHENTICATION_BACKENDS = [
+    "itsm.accounts.lockout.LockoutBackend",
+    "itsm.accounts.backends.UserBackend",
+]
+# The password policy (accounts/passwords.py; length and classes: ITSM_PASSWORD_*).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "itsm.accounts.passwords.ComplexityValidator"},
+    {"NAME": "itsm.accounts.passwords.UserNameValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email")},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Argon2 first (new and changed passwords); the others still check older hashes.
 PASSWORD_HASHERS = [
@@ -181,10 +202,65 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 SESSION_COOKIE_AGE = int(env("SESSION_AGE_SECONDS", str(8 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
+
+# Web security (docs/configuration.md, "Web security"; production values in
+# docs/deployment.md). Cookies only over HTTPS once the site is served over HTTPS; Lax keeps
+# the session off cross-site POSTs while links from e-mails still arrive signed in.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_SAMESITE = "Lax"
+# The CSRF token stays readable by our own script (htmx sends it in X-CSRFToken from the
+# page; nothing reads the cookie), so CSRF_COOKIE_HTTPONLY changes nothing and stays off.
+# HSTS: browsers refuse plain HTTP for this many seconds once they have seen HTTPS (0: off;
+# turn on only when every host name of the site has a valid certificate). Subdomains are
+# those *below* the site's own name (x.itsm.hospital.cn), not its siblings: turn it off
+# only when the site is served at the hospital's bare domain.
+SECURE_HSTS_SECONDS = int(env("HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# W021 (HSTS preload off) does not apply: the browsers' preload list takes only public
+# registrable domains submitted by their owner, not a hospital's intranet service host;
+# ITSM_HSTS_PRELOAD=1 is there for the hospital that does submit its domain.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Redirect plain HTTP to HTTPS here (off when the proxy in front already does).
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", False)
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (only then: a
+# client could otherwise claim HTTPS itself).
+if env_bool("BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files,
+# no inline script, no eval (htmx's allowEval is off too), no framing, forms post only
+# here. Style *attributes* are allowed (style-src-attr): templates set computed widths
+# (progress bars, the change calendar) and ECharts writes its tooltips as HTML with style
+# attributes; an attribute cannot run script, and <style> elements stay forbidden.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Uploads: requests bodies beyond a form's worth of fields are refused (the attachment size
+# limit, ITSM_UPLOAD_MAX_BYTES, is checked per file by core.attachments); files above
+# 2.5 MB go to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 TASKS = {
     "default": {
@@ -194,7 +270,7 @@ TASKS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "itsm.accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -213,6 +289,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    # After the enum names are settled: what the generator cannot see (itsm/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "itsm.api.schema.postprocess",
+    ],
     # One name per choice set where fields of the same name carry different choices (or
     # different fields the same choices); without them the generator warns and guesses.
     "ENUM_NAME_OVERRIDES": {
@@ -275,6 +356,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # httpx logs every request's full URL at INFO; a chat robot's URL carries its key.
         "httpx": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 ITSM_BIND = env("BIND", "127.0.0.1:8000")
@@ -283,7 +366,15 @@ ITSM_PERIODIC_JOBS = [
     ("itsm.incidents.services.escalate_incidents", 60),
     ("itsm.incidents.services.close_resolved_incidents", 600),
     ("itsm.problems.services.detect_trends", 3600),
+    ("itsm.accounts.services.disable_dormant_accounts", 3600),
+    ("itsm.core.idempotency.purge_idempotency_keys", 3600),
+    # The audit chain: a safety net for entries whose on-commit seal did not run, and the
+    # daily move of entries past the retention period to archive files.
+    ("itsm.core.audit_chain.seal_audit", 60),
+    ("itsm.core.audit_chain.archive_audit", 86400),
 ]
+# An API client's Idempotency-Key is remembered this many hours (docs/api.md).
+ITSM_IDEMPOTENCY_HOURS = int(env("IDEMPOTENCY_HOURS", "24"))
 # Trend detection proposes a problem for COUNT or more incidents on one CI or service
 # within DAYS days that no problem covers.
 ITSM_PROBLEM_TREND_COUNT = int(env("PROBLEM_TREND_COUNT", "3"))
@@ -306,12 +397,36 @@ ITSM_PASSWORD_HISTORY = int(env("PASSWORD_HISTORY", "5"))
 ITSM_LOCKOUT_FAILURES = int(env("LOCKOUT_FAILURES", "5"))
 ITSM_LOCKOUT_WINDOW_MINUTES = int(env("LOCKOUT_WINDOW_MINUTES", "15"))
 ITSM_LOCKOUT_MINUTES = int(env("LOCKOUT_MINUTES", "15"))
+# An address is locked (for every user name) only after this many failures within the
+# window (0: never): the PCs of a ward share one NAT address, and five typos by five nurses
+# must not lock the ward out; only someone trying name after name gets this far.
+ITSM_LOCKOUT_ADDRESS_FAILURES = int(env("LOCKOUT_ADDRESS_FAILURES", "50"))
+# django-axes (accounts/lockout.py) counts failures per user name. It has one period for
+# both: a failure counts while it comes within that period of the one before, and the lock
+# lasts that period after the last failure; the longer of WINDOW and LOCKOUT is used.
+# Attempts on a locked name are refused without being counted (the lock ends on time).
+AXES_FAILURE_LIMIT = ITSM_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=max(ITSM_LOCKOUT_WINDOW_MINUTES, ITSM_LOCKOUT_MINUTES)
+)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "itsm.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "itsm.accounts.lockout.lockout_response"
+# Sign-ins are in the audit log; axes' own access log would be a second copy.
+AXES_DISABLE_ACCESS_LOG = True
+# W006 warns that rotating user agents escapes a lock by name and agent; ours counts the
+# name across all agents and addresses, and addresses by their own rule (above).
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
 # Sessions end after this many idle minutes; API tokens expire after this many days.
 ITSM_SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "30"))
 ITSM_API_TOKEN_DAYS = int(env("API_TOKEN_DAYS", "90"))
 # Administrators must sign in with a second factor (TOTP) once they have enrolled one;
 # with MFA_REQUIRED, administrators without one are sent to enrol.
 ITSM_MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env("MFA_ISSUER", "Hospital ITSM")
 # Accounts unused for this many days are disabled.
 ITSM_DORMANT_DAYS = int(env("DORMANT_DAYS", "90"))
 # Audit entries are kept in the database this many days, then archived to files here.

@@ -3,19 +3,29 @@ support groups. Roles themselves are code (accounts/roles.py), so they are shown
 
 from __future__ import annotations
 
+import copy
+from functools import partial
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from itsm.accounts.choices import Role
+from itsm.accounts.lockout import releasing
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
+from itsm.accounts.passwords import AdminPasswordForm
+from itsm.accounts.services import change_password
+from itsm.core.admin import AuditedAdmin
 from itsm.core.services import notify, write_audit
 
 # Rendered in the site's language, like every robot post.
@@ -37,7 +47,7 @@ class SupportGroupMembershipInline(admin.TabularInline):  # type: ignore[type-ar
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (
@@ -54,14 +64,11 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
                 )
             },
         ),
-        (_("Roles"), {"fields": ("groups",)}),
-        (
-            _("Permissions"),
-            {
-                "classes": ("collapse",),
-                "fields": ("is_active", "is_staff", "is_superuser", "user_permissions"),
-            },
-        ),
+        # Roles are assigned by the security administrator on their own page (separation
+        # of duties: services.set_user_roles), never here; groups, permissions and the
+        # staff and superuser flags are not edited by hand.
+        (_("Roles"), {"fields": ("roles_link",)}),
+        (_("Account"), {"fields": ("is_active", "expires_on")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -74,8 +81,9 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         ),
         (
             _("Personal info"),
-            {"fields": ("last_name", "first_name", "phone", "department", "job_title", "groups")},
+            {"fields": ("last_name", "first_name", "phone", "department", "job_title")},
         ),
+        (_("Account"), {"fields": ("expires_on",)}),
     )
     list_display = (
         "username",
@@ -103,9 +111,47 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
 
+    # Passwords (accounts/passwords.py): a password an administrator sets, on a new account
+    # or on "change password", goes through services.change_password: the same rules as
+    # the user's own, audited, and to be changed by the user at his next sign-in.
+    change_password_form = AdminPasswordForm
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        password = None if change else form.cleaned_data.get("password1")
+        if password and form.cleaned_data.get("set_usable_password"):
+            obj.set_unusable_password()
+        else:
+            password = None
+        super().save_model(request, obj, form, change)
+        if password:
+            change_password(obj, password, actor=request.user)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        # The form must know the administrator: a per-request copy, not a shared attribute.
+        per_request = copy.copy(self)
+        per_request.change_password_form = partial(  # type: ignore[assignment]
+            AdminPasswordForm, actor=request.user
+        )
+        return super(UserAdmin, per_request).user_change_password(request, id, form_url)
+
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, user: User) -> str:
         return user.get_full_name()
+
+    @admin.display(description=_("roles"))
+    def roles_link(self, user: User) -> str:
+        """The roles, and where the security administrator changes them."""
+        return format_html(
+            '{} <a class="ms-2" href="{}">{}</a>',
+            self.roles(user) or "—",
+            reverse("accounts:user_roles", args=[user.pk]),
+            _("Change roles"),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "roles_link")
 
     @admin.display(description=_("roles"))
     def roles(self, user: User) -> str:
@@ -115,7 +161,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DepartmentAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("code", "name", "kind", "cost_centre", "parent", "location", "phone")
     list_select_related = ("parent",)
     list_filter = ("kind",)
@@ -124,13 +170,13 @@ class DepartmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VendorAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "contact_name", "phone", "email")
     search_fields = ("name", "contact_name", "phone", "email")
 
 
 @admin.register(SupportGroup)
-class SupportGroupAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SupportGroupAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "name",
         "tier",
@@ -215,3 +261,19 @@ class RoleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Sign-in lockouts (accounts/lockout.py): deleting a user name's attempts unlocks it; the
+# release is audited with the administrator as its actor.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):  # type: ignore[misc]
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with releasing(request.user):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with releasing(request.user):
+            super().delete_queryset(request, queryset)

@@ -31,6 +31,14 @@ class Role(models.TextChoices):
     BACK_LINE = "back_line_engineer", _("Back-line engineer")
     MANAGER = "it_manager", _("IT manager")
     ADMIN = "administrator", _("Administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDITOR = "auditor", _("Security auditor")
+
+
+# Separation of duties (三员分立): the system administrator (accounts, organisation,
+# configuration), the security administrator (roles, security policy) and the auditor (the
+# audit log) are three people; nobody holds two of these roles.
+SEPARATED_ROLES: tuple[str, ...] = (Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)
 
 
 class UserLanguage(models.TextChoices):
@@ -47,3 +55,11 @@ class RobotKind(models.TextChoices):
     WECOM = "wecom", _("WeChat Work")
     DINGTALK = "dingtalk", _("DingTalk")
     FEISHU = "feishu", _("Feishu")
+
+
+class CheckVerdict(models.TextChoices):
+    """A line of the security self-check (selfcheck.py)."""
+
+    PASS = "pass", _("Pass")
+    ATTENTION = "attention", _("Attention")
+    INFO = "info", _("For information")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from itsm.accounts.choices import DepartmentKind, RobotKind, Role, SupportTier, UserLanguage
@@ -21,6 +22,7 @@ class Department(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.CharField(_("code"), max_length=32, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     kind = models.CharField(
         _("kind"), max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.CLINICAL
     )
@@ -52,6 +54,7 @@ class Vendor(models.Model):
     """A company whose engineers do back-line work under a maintenance contract (厂商)."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     contact_name = models.CharField(_("contact"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -73,6 +76,7 @@ class SupportGroup(models.Model):
     back-line team (often a vendor's)."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     tier = models.CharField(_("tier"), max_length=20, choices=SupportTier.choices)
     vendor = models.ForeignKey(
         Vendor,
@@ -177,6 +181,9 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The account is disabled after this day, e.g. when a vendor's contract ends."),
     )
+    # Raised by "sign out everywhere": it is part of the session hash, so every session
+    # signed in before the raise stops working at its next request.
+    session_epoch = models.PositiveIntegerField(_("session epoch"), default=0, editable=False)
 
     objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
@@ -195,6 +202,19 @@ class User(AbstractUser):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:accounts_user_change", args=[self.pk])
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash) plus the session epoch, so
+        that a password change or a raised epoch ends the user's sessions. Epoch 0 keeps
+        Django's own value: sessions made before the epoch existed stay valid."""
+        if not self.session_epoch:
+            return str(super()._get_session_auth_hash(secret))  # type: ignore[misc]
+        return salted_hmac(
+            "itsm.accounts.User.session_auth_hash",
+            "%s:%d" % (self.password, self.session_epoch),
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def _prime_permission_cache(self) -> None:
         """Django's ModelBackend reads a user's permissions in two queries (his own, his

@@ -1,5 +1,7 @@
 """What each role may do, as Django permissions. Roles are Django groups kept in step with
-this table after every migrate; an administrator gives a user roles by group membership."""
+this table after every migrate; the security administrator gives a user his roles
+(accounts.services.set_user_roles). No role relies on Django's superuser flag: each carries
+the permissions its work needs, and nothing more (separation of duties, choices.SEPARATED_ROLES)."""
 
 from typing import Any
 
@@ -198,6 +200,45 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_MANAGE_CHANGES,
         *_CONFIGURE_CHANGES,
         *_MANAGE_RELEASES,
+        # The rest of the configuration the administration pages show (what a superuser
+        # was once needed for). Not the audit log (the auditor's) and not roles (the
+        # security administrator's).
+        "incidents.add_incidentcategory",
+        "incidents.change_incidentcategory",
+        "incidents.view_incidentcategory",
+        "cmdb.view_relationship",
+        "cmdb.view_serviceoutage",
+        "cmdb.view_ciclass",
+        "cmdb.view_attributedefinition",
+        "core.view_comment",
+        "core.view_notification",
+        "core.view_delivery",
+        "core.view_numbersequence",
+        "sla.view_escalationfiring",
+        "problems.view_problemincident",
+        "auth.view_group",  # the roles, shown read-only
+    ),
+    # Separation of duties: the security administrator assigns roles (a rule of
+    # services.set_user_roles, not a permission) and reads the self-check page; he reads the
+    # organisation to find the people, and nothing of the tickets or the CMDB.
+    Role.SECURITY_ADMIN: (
+        "accounts.view_department",
+        "accounts.view_supportgroup",
+        "accounts.view_vendor",
+        "accounts.view_user",
+        "auth.view_group",
+        # Locked accounts: he reads the sign-in failures and unlocks (deletes the lock) in
+        # the administration pages (accounts/lockout.py audits the release).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+    ),
+    # The auditor reads the audit log and its archives, and only he does; nobody writes it.
+    Role.AUDITOR: (
+        "accounts.view_user",
+        "core.view_auditentry",
+        "core.view_auditarchive",
+        "core.view_auditseal",
     ),
 }
 
@@ -225,3 +266,16 @@ def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
     with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
     if sender.label == with_models[-1].label:
         sync_roles()
+
+
+def can_assign_roles(user: Any) -> bool:
+    """Role assignment is the security administrator's alone (not a Django permission, so
+    that a superuser flag does not stand in for the role)."""
+    return bool(getattr(user, "is_active", False) and user.has_role(Role.SECURITY_ADMIN))
+
+
+def can_read_self_check(user: Any) -> bool:
+    """The 等保 self-check is read by the security administrator and the auditor."""
+    return bool(
+        getattr(user, "is_active", False) and user.has_role(Role.SECURITY_ADMIN, Role.AUDITOR)
+    )

@@ -5,17 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.decorators import csp_update
 from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
-from itsm.accounts.api import DepartmentViewSet, SupportGroupViewSet, UserViewSet, VendorViewSet
+from itsm.accounts.api import (
+    ApiTokenViewSet,
+    DepartmentViewSet,
+    SupportGroupViewSet,
+    TokenRequestSerializer,
+    UserViewSet,
+    VendorViewSet,
+)
+from itsm.accounts.passwords import must_change_password
+from itsm.accounts.tokens import create_token
 from itsm.changes.api import (
     ChangeReportApiView,
     ChangeTemplateViewSet,
@@ -49,33 +64,54 @@ from itsm.sla.api import (
 app_name = "api"
 
 
-class TokenView(ObtainAuthToken):
-    """Sign in with a username and password; the answer's token goes into the
-    `Authorization: Token <token>` header of later requests."""
+class TokenView(APIView):
+    """Sign in with a username and password (and the second-factor code, for users who
+    have one); the answer's key goes into the `Authorization: Token <key>` header of later
+    requests until it expires or is revoked. Each sign-in makes a new token: the key is
+    shown this once, only its hash is kept."""
 
+    permission_classes: list[Any] = []
+    authentication_classes: list[Any] = []
+    serializer_class = TokenRequestSerializer
     schema = ApiSchema()
 
     @extend_schema(
         operation_id="auth_token_create",
         tags=["auth"],
         auth=[],
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        request=TokenRequestSerializer,
+        responses={
+            200: inline_serializer(
+                "Token",
+                {
+                    "token": serializers.CharField(),
+                    "expires_at": serializers.DateTimeField(allow_null=True),
+                },
+            )
+        },
         description=str(_("Exchange a username and password for an API token.")),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if must_change_password(user):
+            raise PermissionDenied(_("Change your password in the web pages first."))
+        name = serializer.validated_data.get("name") or str(_("Signed in through the API"))
+        token, key = create_token(user, actor=user, name=name)
+        return Response({"token": key, "expires_at": token.expires_at})
 
 
 router = DefaultRouter()
+# No `.json` suffix routes: the actions do not take a `format` argument (a suffixed action URL
+# answered 500), the schema documents none, and `?format=` or the Accept header does the same.
+router.include_format_suffixes = False
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("groups", SupportGroupViewSet, basename="supportgroup")
 router.register("users", UserViewSet, basename="user")
 router.register("vendors", VendorViewSet, basename="vendor")
+router.register("auth/tokens", ApiTokenViewSet, basename="apitoken")
 router.register("services", ServiceViewSet, basename="service")
 router.register("cis", ConfigurationItemViewSet, basename="configurationitem")
 router.register("relationships", RelationshipViewSet, basename="relationship")
@@ -104,7 +140,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/first-contact/", FirstContactApiView.as_view(), name="report_first_contact"),
     path("reports/changes/", ChangeReportApiView.as_view(), name="report_changes"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Swagger UI's init script as a request of its own: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Redoc writes its styles as <style> elements and parses in a blob: worker.
+    path(
+        "redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="api:schema")
+        ),
+        name="redoc",
+    ),
     *router.urls,
 ]

@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from itsm.changes.models import AdvisoryBoard, ChangeTemplate, RiskChoice, RiskQuestion
+from itsm.core.admin import AuditedAdmin
 
 
 @admin.register(ChangeTemplate)
-class ChangeTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ChangeTemplateAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "service", "assignment_group", "duration_minutes", "active")
     list_filter = ("active",)
     list_select_related = ("service", "assignment_group")
@@ -24,14 +25,14 @@ class RiskChoiceInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(RiskQuestion)
-class RiskQuestionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RiskQuestionAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("text", "position", "active")
     list_editable = ("position", "active")
     inlines = (RiskChoiceInline,)
 
 
 @admin.register(AdvisoryBoard)
-class AdvisoryBoardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AdvisoryBoardAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "kind", "quorum", "active")
     list_filter = ("kind", "active")
     filter_horizontal = ("members",)

@@ -60,6 +60,7 @@ from itsm.core.api.schema import ApiSchema
 from itsm.core.api.transitions import TransitionsMixin
 from itsm.core.api.viewsets import (
     ModelPermissions,
+    ObjectSerializer,
     ObjectViewSet,
     StrictInputMixin,
     activate_user_language,
@@ -554,7 +555,8 @@ class ChangeViewSet(ChangeCalendarMixin, TransitionsMixin, ObjectViewSet):
             )
         ),
     )
-    @action(detail=True, methods=["get", "post"], url_path="cmdb-updates")
+    # An unpaginated list: the schema must not describe it as a page.
+    @action(detail=True, methods=["get", "post"], url_path="cmdb-updates", pagination_class=None)
     def cmdb_updates(self, request: Request, pk: Any = None) -> Response:
         change = self.get_object()
         if request.method == "POST":
@@ -581,7 +583,7 @@ class ChangeViewSet(ChangeCalendarMixin, TransitionsMixin, ObjectViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ChangeTemplateSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+class ChangeTemplateSerializer(ObjectSerializer):
     class Meta:
         model = ChangeTemplate
         fields = (

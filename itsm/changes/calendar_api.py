@@ -72,7 +72,9 @@ class BlackoutWindowSerializer(ObjectSerializer):
     version = serializers.IntegerField(
         min_value=1,
         required=False,
-        help_text=_("On PATCH, the version read; the edit is refused with 409 if it changed."),
+        help_text=_(
+            "Required on PATCH: the version read; the edit is refused with 409 if it changed."
+        ),
     )
 
 
@@ -99,6 +101,8 @@ class BlackoutWindowViewSet(ObjectViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
+        if version is None:
+            raise serializers.ValidationError({"version": [_("This field is required.")]})
         window = save_blackout_window(window, data, actor=request.user, version=version)
         return Response(self.read_back(window))
 
@@ -245,7 +249,8 @@ class ChangeCalendarMixin:
             )
         ),
     )
-    @action(detail=True, methods=["get"])
+    # An unpaginated list: the schema must not describe it as a page.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def conflicts(self, request: Request, pk: Any = None) -> Response:
         change = self.get_object()
         return Response([conflict_data(c) for c in conflicts_for_viewer(change, request.user)])

@@ -24,10 +24,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
 
 from itsm.accounts.models import SupportGroup, User
+from itsm.accounts.tokens import user_for_request_token
 from itsm.changes.blackouts import save_blackout_window
 from itsm.changes.calendar import (
     CALENDAR_CHECK_STATUSES,
@@ -285,11 +284,7 @@ class CalendarFeedView(View):
         token = request.GET.get("token", "")
         if token:
             return user_for_feed_token(token)
-        try:
-            found = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
-        except AuthenticationFailed:
-            return None
-        return found[0] if found else None
+        return user_for_request_token(request)
 
 
 # Blackout windows ---------------------------------------------------------------------------

@@ -110,6 +110,7 @@ class ChangeTemplate(models.Model):
         related_name="+",
     )
     active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("name",)

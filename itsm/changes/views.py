@@ -409,12 +409,15 @@ class UnlinkView(ItsmView):
 
     def post(self, request: HttpRequest, pk: int, kind: str, other: int) -> HttpResponse:
         change: Change = get_object_for_user(request, Change, pk)
-        if kind == "problem":
-            problem = get_object_or_404(Problem, pk=other)
-            services.unlink_problem(change, problem, actor=request.user)
-        else:
-            incident = get_object_or_404(Incident, pk=other)
-            services.unlink_incident(change, incident, actor=request.user)
+        try:
+            if kind == "problem":
+                problem = get_object_or_404(Problem, pk=other)
+                services.unlink_problem(change, problem, actor=request.user)
+            else:
+                incident = get_object_or_404(Incident, pk=other)
+                services.unlink_incident(change, incident, actor=request.user)
+        except ValidationError as exc:  # not linked: a message, not a 500
+            return _refused(request, change, exc)
         messages.success(request, gettext("Unlinked."))
         return redirect_after_post(request, change.get_absolute_url())
 

@@ -15,10 +15,11 @@ from itsm.cmdb.models import (
     Service,
     ServiceOutage,
 )
+from itsm.core.admin import AuditedAdmin
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ServiceAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "code",
         "name",
@@ -104,7 +105,7 @@ class AttributeDefinitionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(CIClass)
-class CIClassAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CIClassAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Classes and their attribute schemas: administrators add subclasses and attributes;
     a built-in class keeps its code."""
 
@@ -121,7 +122,7 @@ class CIClassAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ContractAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("number", "name", "vendor", "starts_on", "ends_on")
     list_select_related = ("vendor",)
     search_fields = ("number", "name", "vendor__name")

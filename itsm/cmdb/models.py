@@ -70,6 +70,7 @@ class Service(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("e.g. 99.90"),
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("code",)
@@ -122,6 +123,7 @@ class CIClass(NamedInTwoLanguages):
     )
     description = models.TextField(_("description"), blank=True)
     builtin = models.BooleanField(_("built in"), default=False, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("code",)
@@ -165,6 +167,7 @@ class AttributeDefinition(NamedInTwoLanguages):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("ci_class__code", "order", "code")
@@ -199,6 +202,7 @@ class Contract(models.Model):
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("number",)

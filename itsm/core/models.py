@@ -98,7 +98,16 @@ class AuditEntry(models.Model):
         ordering = ("-created_at", "-id")
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
-        indexes = (models.Index(fields=("content_type", "object_id", "created_at")),)
+        # The timeline of one record; the auditors' page, newest first, whole or by actor,
+        # action or source address; one request's entries.
+        indexes = (
+            models.Index(fields=("content_type", "object_id", "created_at")),
+            models.Index(fields=("created_at", "id"), name="core_audit_created"),
+            models.Index(fields=("actor", "created_at", "id"), name="core_audit_actor"),
+            models.Index(fields=("action", "created_at", "id"), name="core_audit_action"),
+            models.Index(fields=("ip_address", "created_at", "id"), name="core_audit_ip"),
+            models.Index(fields=("request_id",), name="core_audit_request"),
+        )
 
     def __str__(self) -> str:
         return "%s %s %s" % (self.created_at, self.actor, self.action)

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from itsm.core.audit_chain import schedule_seal
 from itsm.core.choices import CommentVisibility, DeliveryChannel
 from itsm.core.context import current_request
 from itsm.core.exceptions import StaleVersion
@@ -89,18 +90,22 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def audit_entry(
-    target: models.Model,
+    target: models.Model | type[models.Model],
     *,
     actor: Any,
     action: str,
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """An audit entry for a write, not yet saved: for writers that save many at once."""
+    """An audit entry for a write, not yet saved: for writers that save many at once.
+    The entry is sealed into the audit chain when the caller's transaction commits.
+
+    `target` is the record written; an event about no single record (a list exported,
+    a failed sign-in under an unknown name) names its model, recorded as object 0."""
     context = current_request.get()
-    return AuditEntry(
+    entry = AuditEntry(
         content_type=ContentType.objects.get_for_model(target),
-        object_id=target.pk,
+        object_id=target.pk if isinstance(target, models.Model) else 0,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         changes=changes or {},
@@ -109,10 +114,13 @@ def audit_entry(
         ip_address=context.ip_address,
         created_at=timezone.now(),
     )
+    if transaction.get_connection().in_atomic_block:
+        schedule_seal()
+    return entry
 
 
 def write_audit(
-    target: models.Model,
+    target: models.Model | type[models.Model],
     *,
     actor: Any,
     action: str,
@@ -122,6 +130,8 @@ def write_audit(
     """Record a write. Call it inside the write's transaction, so both land or neither."""
     entry = audit_entry(target, actor=actor, action=action, changes=changes, note=note)
     entry.save(force_insert=True)
+    if not transaction.get_connection().in_atomic_block:
+        schedule_seal()
     return entry
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.test import TestCase
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from itsm.accounts.choices import DepartmentKind, Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
+from itsm.accounts.tokens import make_token
 from itsm.cmdb.builtin import install as install_builtin_classes
 from itsm.cmdb.choices import ConfigurationItemClass, Criticality
 from itsm.cmdb.models import AttributeDefinition, CIClass, ConfigurationItem, Service
@@ -31,7 +31,9 @@ class BaseTestCase(TestCase):
 
     nurse (requester, emergency), doctor (requester, radiology), agent (service desk),
     engineer (front line), vendor (back line, 卫宁 HIS group), other_vendor (back line,
-    联影 PACS group), manager (IT manager), admin (administrator), outsider (no role)."""
+    联影 PACS group), manager (IT manager), admin (system administrator), security_admin
+    (security administrator), auditor (security auditor), outsider (no role). Nobody is a
+    superuser: the roles carry every right."""
 
     nurse: User
     doctor: User
@@ -41,6 +43,8 @@ class BaseTestCase(TestCase):
     other_vendor: User
     manager: User
     admin: User
+    security_admin: User
+    auditor: User
     outsider: User
     emergency: Department
     radiology: Department
@@ -54,6 +58,7 @@ class BaseTestCase(TestCase):
     his: Service
     pacs: Service
     printer: ConfigurationItem
+    api_keys: dict[int, str]
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -82,10 +87,41 @@ class BaseTestCase(TestCase):
         cls.vendor = make_user("vendor", Role.BACK_LINE)
         cls.other_vendor = make_user("other_vendor", Role.BACK_LINE)
         cls.manager = make_user("manager", Role.MANAGER, department=cls.it_department)
-        cls.admin = make_user(
-            "admin", Role.ADMIN, department=cls.it_department, is_staff=True, is_superuser=True
+        # Separation of duties (三员): three people, none a superuser.
+        cls.admin = make_user("admin", Role.ADMIN, department=cls.it_department, is_staff=True)
+        cls.security_admin = make_user(
+            "security_admin",
+            Role.SECURITY_ADMIN,
+            department=cls.it_department,
+            is_staff=True,
+            last_name="孙",
+            first_name="敏",
+        )
+        cls.auditor = make_user(
+            "auditor",
+            Role.AUDITOR,
+            department=cls.it_department,
+            is_staff=True,
+            last_name="周",
+            first_name="瑾",
         )
         cls.outsider = make_user("outsider")
+        cls.api_keys = {
+            persona.pk: make_token(persona, name="test")[1]
+            for persona in (
+                cls.nurse,
+                cls.doctor,
+                cls.agent,
+                cls.engineer,
+                cls.vendor,
+                cls.other_vendor,
+                cls.manager,
+                cls.admin,
+                cls.security_admin,
+                cls.auditor,
+                cls.outsider,
+            )
+        }
 
         cls.desk_group = SupportGroup.objects.create(name="服务台", tier=SupportTier.SERVICE_DESK)
         cls.desk_group.members.add(cls.agent)
@@ -117,9 +153,16 @@ class BaseTestCase(TestCase):
         """An API client signed in with the user's token (anonymous for None)."""
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION="Token " + token.key)
+            client.credentials(HTTP_AUTHORIZATION="Token " + self.api_key(user))
         return client
+
+    def api_key(self, user: User) -> str:
+        """The key of an API token of the user's: the personas' are made with the test data,
+        another user's on first use. They are fixtures, so not audited: a test reading the
+        audit log sees only what it did."""
+        if user.pk not in self.api_keys:
+            self.api_keys[user.pk] = make_token(user, name="test")[1]
+        return self.api_keys[user.pk]
 
     def login(self, user: User) -> None:
         self.client.force_login(user)

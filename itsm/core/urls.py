@@ -7,6 +7,8 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from itsm.core import views
+from itsm.core.views.attachments import AttachmentUploadView, AttachmentView
+from itsm.core.views.audit_log import AuditLogView
 
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
@@ -16,6 +18,13 @@ urlpatterns: list[URLPattern] = [
     path("notifications/read/", views.NotificationReadView.as_view(), name="notification_read"),
     path("notifications/<int:pk>/", views.NotificationOpenView.as_view(), name="notification_open"),
     path("language/", views.LanguageView.as_view(), name="user_language"),
+    path("audit/", AuditLogView.as_view(), name="audit_log"),
+    path("attachments/<int:pk>/", AttachmentView.as_view(), name="attachment"),
+    path(
+        "attachments/upload/<int:content_type>/<int:object_id>/",
+        AttachmentUploadView.as_view(),
+        name="attachment_upload",
+    ),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (PDFs, errors).
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("itsm/favicon.svg"))),
 ]

@@ -143,16 +143,19 @@ def apply_transition(
         locked.updated_at = now
         changes = diff(before, locked.field_snapshot())
         locked.save(update_fields=[model._meta.get_field(k).name for k in changes])
-        write_audit(
-            locked,
-            actor=actor,
-            action="transition:%s" % transition.name,
-            changes=changes,
-            note=str(cleaned.get("reason") or cleaned.get("note") or ""),
-        )
         # Effects run inside the transaction: in-app notifications are rows, and anything
         # that leaves the database (mail, chat robots) is enqueued as a task, which the
         # database task backend also commits or rolls back with the write.
         for effect in transition.effects:
             effect(locked, actor=actor, data=cleaned)
+        # Audited after the effects, which may write the record's own derived fields (the
+        # SLA clocks' mirror: first response, due times), so that the entry holds every
+        # field the transition changed and the audit log replays to the row.
+        write_audit(
+            locked,
+            actor=actor,
+            action="transition:%s" % transition.name,
+            changes=diff(before, locked.field_snapshot()),
+            note=str(cleaned.get("reason") or cleaned.get("note") or ""),
+        )
     return locked

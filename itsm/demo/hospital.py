@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from itsm.accounts.choices import DepartmentKind, Role, SupportTier
+from itsm.accounts.choices import SEPARATED_ROLES, DepartmentKind, Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 
 HOSPITAL_NAME = "某市第一人民医院"
@@ -115,6 +115,10 @@ R = Role
 
 IT_STAFF: tuple[Person, ...] = (
     Person("admin", "赵", "建国", R.ADMIN, "IT", "系统管理员"),
+    # Separation of duties (三员): the security administrator assigns roles, the auditor
+    # reads the audit log; neither is the system administrator.
+    Person("secadmin1", "孙", "立新", R.SECURITY_ADMIN, "IT", "安全管理员"),
+    Person("auditor1", "韩", "雪梅", R.AUDITOR, "IT", "安全审计员"),
     Person("manager1", "钱", "文华", R.MANAGER, "IT", "信息科科长"),
     Person("manager2", "孙", "丽娟", R.MANAGER, "IT", "信息科副科长"),
     Person("desk1", "李", "娜", R.AGENT, "IT", "服务台坐席", ("服务台",), ("服务台",)),
@@ -303,8 +307,8 @@ def load_users(
                 "phone": _phone(index),
                 "email": "%s@%s" % (person.username, EMAIL_DOMAIN) if department else "",
                 "password": hashed,
-                "is_staff": person.role == R.ADMIN,
-                "is_superuser": person.role == R.ADMIN,
+                # The administration pages; nobody is a superuser: roles carry the rights.
+                "is_staff": person.role in SEPARATED_ROLES,
             },
         )
         if created:

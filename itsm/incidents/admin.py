@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.admin import AuditedAdmin
 from itsm.incidents.models import (
     Incident,
     IncidentAssignment,
@@ -132,7 +133,7 @@ class IncidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class IncidentCategoryAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     """The desk's incident categories: administrators add, rename and move them. A
     category in use cannot be deleted (incidents keep their category)."""
 

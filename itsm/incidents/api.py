@@ -21,6 +21,11 @@ from rest_framework.response import Response
 from itsm.accounts.models import SupportGroup, User
 from itsm.cmdb.api import DepartmentRefSerializer, NamedSerializer
 from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.core.api.attachments import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    attachments_endpoint,
+)
 from itsm.core.api.fields import (
     ChoiceLabelField,
     PatternIdentityField,
@@ -455,8 +460,18 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         "major": MajorSerializer,
         "link": LinkSerializer,
         "solve_by_article": SolveByArticleSerializer,
+        "attachments": AttachmentUploadSerializer,
     }
-    record_actions = ("transitions", "comments", "timeline", "clocks", "major", "link", "impact")
+    record_actions = (
+        "transitions",
+        "comments",
+        "timeline",
+        "clocks",
+        "major",
+        "link",
+        "impact",
+        "attachments",
+    )
     conflict_actions = ("partial_update", "transitions")
     workflow = INCIDENT_WORKFLOW
     transition_service = transition_incident
@@ -561,6 +576,26 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
             CommentSerializer(comment, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: AttachmentSerializer(many=True)},
+        description=str(_("The incident's attachments, oldest first.")),
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+        description=str(
+            _(
+                "Attach a file (multipart, field “file”): pictures, PDF, Office documents or"
+                " plain text up to the size limit; anything else is refused with 400."
+            )
+        ),
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def attachments(self, request: Request, pk: Any = None) -> Response:
+        return attachments_endpoint(self.get_object(), request, self.get_serializer_context())
 
     @extend_schema(
         responses={200: TimelineEntrySerializer(many=True)},

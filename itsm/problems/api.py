@@ -24,6 +24,7 @@ from itsm.core.api.viewsets import (
     RecordActionPermissions,
     StrictInputMixin,
 )
+from itsm.core.idempotency import IdempotentPostsMixin
 from itsm.incidents.api import VisibleIncidentField
 from itsm.problems.filters import ProblemFilterSet, ProposedProblemFilterSet
 from itsm.problems.models import Problem, ProposedProblem
@@ -222,6 +223,7 @@ class DismissSerializer(StrictInputMixin, serializers.Serializer):  # type: igno
 
 
 class ProposedProblemViewSet(
+    IdempotentPostsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]

@@ -13,9 +13,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.exports import audit_export
 from itsm.core.views import ItsmView, error_response
+from itsm.incidents.models import Incident
 from itsm.reports.choices import ReportDimension, ReportMetric
-from itsm.reports.exports import csv_response, first_contact_response, xlsx_response
+from itsm.reports.exports import (
+    csv_response,
+    first_contact_file_name,
+    first_contact_response,
+    xlsx_response,
+)
 from itsm.reports.forms import BreachedTicketsForm, FirstContactReportForm, SlaReportForm
 from itsm.reports.services import (
     DANGER_BELOW,
@@ -34,6 +41,7 @@ from itsm.reports.services import (
     share,
 )
 from itsm.sla.choices import AgreementKind
+from itsm.sla.models import Agreement
 
 # The drill-down page lists at most this many clocks; the Excel file's second sheet at
 # most EXPORT_LIMIT (a month of one value rarely has more than a few dozen).
@@ -145,9 +153,18 @@ class SlaExportView(ReportView):
             return error_response(request, 400, message)
         query = form.report_query()
         rows = compliance_rows(query)
+        tickets = (
+            breached_tickets(query, user=request.user, limit=EXPORT_LIMIT) if fmt != "csv" else []
+        )
+        audit_export(
+            request.user,
+            target=Agreement,
+            name="sla-compliance.%s" % fmt,
+            query=request.GET.urlencode(),
+            rows=len(rows) + len(tickets),
+        )
         if fmt == "csv":
             return csv_response(query, rows)
-        tickets = breached_tickets(query, user=request.user, limit=EXPORT_LIMIT)
         return xlsx_response(query, rows, tickets)
 
 
@@ -230,4 +247,11 @@ class FirstContactExportView(ReportView):
         if not form.is_valid():
             return error_response(request, 400, form_error_message(form))
         rows = first_contact_rows(form.cleaned_data["year"], form.cleaned_data["month"])
+        audit_export(
+            request.user,
+            target=Incident,
+            name=first_contact_file_name(rows, fmt),
+            query=request.GET.urlencode(),
+            rows=len(rows),
+        )
         return first_contact_response(rows, fmt)

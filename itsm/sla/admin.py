@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from itsm.core.admin import AuditedAdmin
 from itsm.sla.models import (
     Agreement,
     AgreementTarget,
@@ -35,7 +36,7 @@ class CalendarDayInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BusinessCalendarAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "time_zone", "always_open", "statutory_holidays", "version")
     list_filter = ("always_open", "statutory_holidays")
     search_fields = ("name",)
@@ -44,7 +45,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(StatutoryDay)
-class StatutoryDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StatutoryDayAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"
@@ -52,7 +53,7 @@ class StatutoryDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarDayAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("calendar", "date", "kind", "name")
     list_select_related = ("calendar",)
     list_filter = ("kind", "calendar")
@@ -71,7 +72,7 @@ class EscalationRuleInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AgreementAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "kind", "calendar", "support_group", "vendor", "active", "version")
     list_select_related = ("calendar", "support_group", "vendor")
     list_filter = ("kind", "active", "calendar")
@@ -83,14 +84,14 @@ class AgreementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AgreementTarget)
-class AgreementTargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AgreementTargetAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("agreement", "priority", "response_seconds", "resolution_seconds")
     list_select_related = ("agreement",)
     list_filter = ("priority",)
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EscalationRuleAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("agreement", "metric", "percent", "notify_managers", "reassign_to")
     list_select_related = ("agreement", "reassign_to")
     list_filter = ("metric",)
@@ -135,7 +136,7 @@ class EscalationFiringAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DutyShift)
-class DutyShiftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DutyShiftAdmin(AuditedAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("user", "starts_at", "ends_at", "note")
     list_select_related = ("user",)
     date_hierarchy = "starts_at"

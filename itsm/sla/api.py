@@ -468,7 +468,11 @@ class DutyShiftViewSet(DeleteMixin, ObjectViewSet):
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         shift = self.get_object()
         serializer = self.get_serializer(shift, data=request.data, partial=True)
-        shift = configuration.save_duty_shift(shift, validated(serializer), actor=request.user)
+        data = validated(serializer)
+        version = data.pop("version", None)
+        if version is None:
+            raise serializers.ValidationError({"version": [_("This field is required.")]})
+        shift = configuration.save_duty_shift(shift, data, actor=request.user, version=version)
         return Response(self.read_back(shift))
 
     def perform_destroy(self, instance: DutyShift) -> None:

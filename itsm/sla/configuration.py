@@ -339,9 +339,12 @@ def save_calendar(
 
 
 @transaction.atomic
-def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: Any) -> DutyShift:
-    """Put a manager on duty from when to when, or change a shift. Only an IT manager or an
-    administrator can be on duty: the priority-1 notice goes to whoever is."""
+def save_duty_shift(
+    shift: DutyShift | None, data: Mapping[str, Any], *, actor: Any, version: int | None = None
+) -> DutyShift:
+    """Put a manager on duty from when to when, or change a shift (from the `version` read:
+    StaleVersion if someone changed it since). Only an IT manager or an administrator can be
+    on duty: the priority-1 notice goes to whoever is."""
     creating = shift is None
     require_permission(actor, "sla.add_dutyshift" if creating else "sla.change_dutyshift")
     if shift is None:
@@ -349,6 +352,7 @@ def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: 
         before: dict[str, Any] = {}
     else:
         shift = DutyShift.objects.select_for_update().get(pk=shift.pk)
+        check_version(shift.version, version)
         before = {name: getattr(shift, attname(DutyShift, name)) for name in DUTY_FIELDS}
     for name in DUTY_FIELDS:
         if name in data:
@@ -361,6 +365,8 @@ def save_duty_shift(shift: DutyShift | None, data: Mapping[str, Any], *, actor: 
     changes = diff(before, after)
     if not creating and not changes:
         return shift
+    if not creating:
+        shift.version += 1
     shift.save()
     write_audit(shift, actor=actor, action="create" if creating else "update", changes=changes)
     return shift

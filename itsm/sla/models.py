@@ -446,6 +446,7 @@ class DutyShift(models.Model):
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("to"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ("-starts_at",)

@@ -152,7 +152,9 @@ class OrganisationWriteTests(ApiTestCase):
 
     def test_an_administrator_edits_a_department_and_it_is_audited(self) -> None:
         response = self.api(self.admin).patch(
-            "/api/departments/%d/" % self.emergency.pk, {"phone": "8001"}, format="json"
+            "/api/departments/%d/" % self.emergency.pk,
+            {"phone": "8001", "version": self.emergency.version},
+            format="json",
         )
         self.assertEqual(response.status_code, 200, response.data)
         self.assertEqual(Department.objects.get(pk=self.emergency.pk).phone, "8001")
@@ -161,11 +163,24 @@ class OrganisationWriteTests(ApiTestCase):
         )
         self.assertEqual(entry.changes, {"phone": ["", "8001"]})
 
+    def test_a_stale_edit_of_a_department_is_refused_and_writes_nothing(self) -> None:
+        Department.objects.filter(pk=self.emergency.pk).update(version=5)
+        before = AuditEntry.objects.count()
+        response = self.api(self.admin).patch(
+            "/api/departments/%d/" % self.emergency.pk,
+            {"phone": "8001", "version": 4},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 409, response.data)
+        department = Department.objects.get(pk=self.emergency.pk)
+        self.assertEqual((department.phone, department.version), ("", 5))
+        self.assertEqual(AuditEntry.objects.count(), before)
+
     def test_who_may_edit_a_group(self) -> None:
         self.assert_statuses(
             lambda client, role: client.patch(
                 "/api/groups/%d/" % self.front_group.pk,
-                {"email": "desk@hospital.local"},
+                {"email": "desk@hospital.local", "version": self.front_group.version},
                 format="json",
             ),
             {**ONLY_ADMIN, "admin": 200},
@@ -182,6 +197,7 @@ class OrganisationWriteTests(ApiTestCase):
         self.assertEqual((Department.objects.count(), AuditEntry.objects.count()), before)
 
     def test_nothing_is_deleted_over_the_api(self) -> None:
+        # No endpoint deletes: 405 for every role, before any permission check.
         response = self.api(self.admin).delete("/api/vendors/%d/" % self.his_vendor.pk)
         self.assertEqual(response.status_code, 405)
         self.assertTrue(User.objects.filter(pk=self.vendor.pk).exists())

@@ -63,7 +63,7 @@ class BlackoutWindowApiTests(BaseTestCase):
     def test_the_manager_retires_a_window_by_setting_it_inactive(self) -> None:
         window = outpatient_peak()
         response = self.api(self.manager).patch(
-            "%s%d/" % (URL, window.pk), {"active": False}, format="json"
+            "%s%d/" % (URL, window.pk), {"active": False, "version": window.version}, format="json"
         )
         self.assertEqual(response.status_code, 200, response.content)
         window.refresh_from_db()

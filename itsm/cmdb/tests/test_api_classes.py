@@ -88,7 +88,9 @@ class CIClassApiTests(ApiTestCase):
         response = client.patch(url, {"code": "box", "parent": "storage"}, format="json")
         self.assert_error_fields(response, "code", "parent")
         self.assertIn("内置", " ".join(response.data["code"]))
-        response = client.patch(url, {"name_en": "Bare-metal server"}, format="json")
+        response = client.patch(
+            url, {"name_en": "Bare-metal server", "version": server.version}, format="json"
+        )
         self.assertEqual(response.status_code, 200, response.data)
         self.assertEqual(response.data["label"], "物理服务器")
         server.refresh_from_db()
@@ -212,7 +214,10 @@ class AttributeApiTests(ApiTestCase):
         response = client.delete(url)
         self.assertEqual(response.status_code, 409)
         self.assertTrue(AttributeDefinition.objects.filter(pk=created["id"]).exists())
-        response = client.patch(url, {"name_en": "Resolution", "required": True}, format="json")
+        version = AttributeDefinition.objects.get(pk=created["id"]).version
+        response = client.patch(
+            url, {"name_en": "Resolution", "required": True, "version": version}, format="json"
+        )
         self.assertEqual(response.status_code, 200, response.data)
 
     def test_an_unused_attribute_is_deleted_and_audited(self) -> None:

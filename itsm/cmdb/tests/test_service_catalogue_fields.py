@@ -32,6 +32,7 @@ class ServiceCatalogueFieldTests(ApiTestCase):
                 "service_hours": "工作日 08:00–17:30",
                 "availability_target": "99.5",
                 "departments": [self.radiology.pk],
+                "version": self.pacs.version,
             },
             format="json",
         )

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -39,6 +39,21 @@ class ValidationErrorSchema(OpenApiSerializerExtension):  # type: ignore[no-unty
         }
 
 
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=str(
+        _(
+            "Optional: a unique string of the client's (1–255 printable ASCII characters, "
+            "e.g. a UUID). A retry with the same key and the same body gets the first "
+            "answer again (header Idempotent-Replayed: true) and creates nothing; the same "
+            "key with another body is refused with 422. Keys are kept for 24 hours."
+        )
+    ),
+)
+
+
 class ApiSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers of every operation: 401 and 403
     where a login is needed, 404 on one record, 400 where input is read (bodies and list
@@ -64,6 +79,11 @@ class ApiSchema(AutoSchema):
         )
         if self.method in ("POST", "PUT", "PATCH") or reads_filters:
             errors["400"] = (ValidationErrorSerializer, _("Invalid input: a message per field."))
+        if self.method == "POST" and getattr(view, "idempotent_posts", False):
+            errors["422"] = (
+                ErrorSerializer,
+                _("The Idempotency-Key was already used for a different request."),
+            )
         if self.method != "GET" and getattr(view, "action", None) in getattr(
             view, "conflict_actions", ()
         ):
@@ -77,6 +97,12 @@ class ApiSchema(AutoSchema):
                     OpenApiResponse(response=serializer, description=str(description)), code
                 )
         return responses
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = super().get_override_parameters()
+        if self.method == "POST" and getattr(self.view, "idempotent_posts", False):
+            parameters.append(IDEMPOTENCY_PARAMETER)
+        return parameters
 
     def get_request_serializer(self) -> Any:
         hook = getattr(self.view, "schema_request_serializer", None)

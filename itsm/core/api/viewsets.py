@@ -11,13 +11,14 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from itsm.core.api.schema import ApiSchema
-from itsm.core.services import diff, write_audit
+from itsm.core.idempotency import IdempotentPostsMixin
+from itsm.core.services import diff, lock_version, write_audit
 
 VIEW_PERMISSION = "%(app_label)s.view_%(model_name)s"
 
@@ -83,8 +84,32 @@ class StrictInputMixin:
         return value
 
 
+def is_versioned(model: type[models.Model]) -> bool:
+    """Whether the model carries the optimistic lock's `version` counter."""
+    return any(field.name == "version" for field in model._meta.concrete_fields)
+
+
 class ObjectSerializer(StrictInputMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
-    """The base of the generic model serializers."""
+    """The base of the generic model serializers. A versioned model's `version` is always
+    read; in an edit (context `versioned_edit`) it is the version the client read, required
+    (ObjectViewSet.partial_update refuses a stale one with 409). A serializer that names
+    `version` itself keeps its own field."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[type-arg]
+        named = "version" in self._declared_fields or "version" in getattr(self.Meta, "fields", ())
+        if is_versioned(self.Meta.model) and not named:
+            if self.context.get("versioned_edit"):
+                fields["version"] = serializers.IntegerField(
+                    min_value=1,
+                    help_text=_(
+                        "Required: the version read; the edit is refused with 409 if it "
+                        "changed since."
+                    ),
+                )
+            else:
+                fields["version"] = serializers.IntegerField(read_only=True)
+        return fields
 
 
 # Viewsets -----------------------------------------------------------------------------
@@ -108,6 +133,7 @@ def record_snapshot(instance: models.Model, many_to_many: list[str]) -> dict[str
 
 
 class ObjectViewSet(
+    IdempotentPostsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -120,7 +146,8 @@ class ObjectViewSet(
     records answer 404; Django model permissions (view included) decide 403. There is no
     PUT and no DELETE: records are edited with PATCH and retired through their own status.
     Generic creates and edits (reference data edited by administrators) are audited in the
-    same transaction; ticket viewsets override create and update to call their services."""
+    same transaction; ticket viewsets override create and update to call their services.
+    Every POST honours the Idempotency-Key header (itsm.core.idempotency)."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [IsAuthenticated, ModelPermissions]
@@ -131,6 +158,17 @@ class ObjectViewSet(
     conflict_actions: ClassVar[tuple[str, ...]] = ()
     # Serializer per action; `serializer_class` reads the records back.
     action_serializers: ClassVar[dict[str, type[serializers.BaseSerializer]]] = {}  # type: ignore[type-arg]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """A method the endpoint does not have (PUT, DELETE) answers 405 for everyone, before
+        authentication and permissions would answer 401 or 403 for a request that could
+        never succeed."""
+        method = request.method.lower() if request.method else ""
+        if method not in self.http_method_names or (
+            getattr(self, "action", None) is None and method != "options"
+        ):
+            raise exceptions.MethodNotAllowed(request.method or "")
+        super().initial(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Any]:
         queryset: QuerySet[Any] = super().get_queryset()
@@ -195,9 +233,27 @@ class ObjectViewSet(
         assert serializer.instance is not None
         return Response(self.read_back(serializer.instance), status=status.HTTP_201_CREATED)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        context["versioned_edit"] = self.action == "partial_update"
+        return context
+
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A generic edit. A versioned record (optimistic locking) is edited only with the
+        `version` the client read: the row is locked, a stale version answers 409 with
+        nothing written, and the edit saves the next version."""
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        self.perform_update(serializer)
-        return Response(self.read_back(instance))
+        if not is_versioned(type(instance)):
+            self.perform_update(serializer)
+            return Response(self.read_back(instance))
+        version = serializer.validated_data.pop("version", None)
+        if version is None:
+            raise serializers.ValidationError({"version": [_("This field is required.")]})
+        with transaction.atomic():
+            locked = lock_version(instance, version)
+            locked.version += 1
+            serializer.instance = locked
+            self.perform_update(serializer)
+        return Response(self.read_back(locked))

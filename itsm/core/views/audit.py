@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -55,6 +55,16 @@ def _model_field(model: type[models.Model], name: str) -> Any:
         return None
 
 
+def _is_pk(model: Any, value: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        model._meta.pk.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _display(field: Any, value: Any, related: Mapping[Any, Mapping[Any, Any]]) -> str:
     if value is None or value == "" or value == []:
         return ""
@@ -63,7 +73,9 @@ def _display(field: Any, value: Any, related: Mapping[Any, Mapping[Any, Any]]) -
     if field.many_to_many:
         objects = related.get(field.related_model, {})
         # Translators: the separator between the items of a list ("、" in Chinese).
-        return gettext(", ").join(str(objects.get(pk, "#%s" % pk)) for pk in value)
+        return gettext(", ").join(
+            str(objects.get(pk, pk if isinstance(pk, str) else "#%s" % pk)) for pk in value
+        )
     if field.is_relation:
         return str(related.get(field.related_model, {}).get(value, "#%s" % value))
     if getattr(field, "flatchoices", None):
@@ -101,9 +113,10 @@ def describe_audit_entries(
                 continue
             ids = wanted.setdefault(field.related_model, set())
             for value in pair:
+                # Ids only: some entries name related records by number (INC…), shown as is.
                 if isinstance(value, list):
-                    ids.update(value)
-                elif value is not None:
+                    ids.update(v for v in value if _is_pk(field.related_model, v))
+                elif _is_pk(field.related_model, value):
                     ids.add(value)
     related: dict[Any, dict[Any, Any]] = {}
     for related_model, ids in wanted.items():
@@ -144,6 +157,8 @@ def audit_headline(entry: AuditEntry, workflow: Workflow[Any] | None = None) -> 
         return gettext("logged this record")
     if action == "update":
         return gettext("edited this record")
+    if action == "attach":
+        return gettext("attached a file")
     if action == "link":
         return gettext("linked it with %(number)s") % {"number": entry.note}
     if action == "sla:escalation":

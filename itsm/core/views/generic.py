@@ -36,7 +36,7 @@ from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
 from itsm.core.exceptions import ConflictError
-from itsm.core.exports import Column, csv_response, xlsx_response
+from itsm.core.exports import Column, audit_export, csv_response, xlsx_response
 from itsm.core.workflow import Transition, Workflow
 
 # --------------------------------------------------------------------------------------
@@ -451,6 +451,13 @@ class ObjectListView(ObjectMixin):
             self.export_name,
             timezone.localdate().strftime("%Y%m%d"),
             export_format,
+        )
+        audit_export(
+            self.request.user,
+            target=self.model,
+            name=name,
+            query=self.get_export_query(),
+            rows=queryset.count(),
         )
         if export_format == "csv":
             return csv_response(name, header, rows)

@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from itsm.accounts.choices import Role
+from itsm.accounts.lockout import lockout_message
 from itsm.core.models import Notification
 from itsm.core.services import mark_notifications_read
 from itsm.core.views.generic import ItsmView, error_response, redirect_after_post, safe_next_url
@@ -24,8 +28,18 @@ from itsm.core.views.generic import ItsmView, error_response, redirect_after_pos
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in. A wrong password and an unknown name get the same answer (Django's form;
+    its backend hashes the password for an unknown name too, so the time taken does not
+    tell either). A locked name or address (accounts/lockout.py) gets one message, 429."""
+
     template_name = "core/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        if getattr(self.request, "axes_locked_out", False):
+            form.errors[NON_FIELD_ERRORS] = form.error_class([lockout_message()])
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -33,11 +47,16 @@ class LogoutView(auth_views.LogoutView):
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """IT staff land on their queue; everyone else on the self-service portal."""
+    """IT staff land on their queue, auditors on the audit log, security administrators on
+    the security self-check; everyone else on the self-service portal."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
     if request.user.has_perm("incidents.work_incident"):
         return redirect("incidents:incident_list")
+    if request.user.has_perm("core.view_auditentry"):
+        return redirect("audit_log")
+    if request.user.has_role(Role.SECURITY_ADMIN):
+        return redirect("accounts:self_check")
     return redirect("portal:home")
 
 

@@ -23,7 +23,17 @@ from itsm.incidents.choices import IncidentStatus
 from itsm.incidents.models import Incident, IncidentAssignment, IncidentCategory
 from itsm.incidents.services import log_incident
 
-DEMO_LOGINS = ("admin", "desk1", "eng1", "vendor1", "vendor2", "manager1", "nurse1")
+DEMO_LOGINS = (
+    "admin",
+    "secadmin1",
+    "auditor1",
+    "desk1",
+    "eng1",
+    "vendor1",
+    "vendor2",
+    "manager1",
+    "nurse1",
+)
 
 
 def load_demo() -> str:
@@ -181,7 +191,18 @@ class DemoHospitalTests(TestCase):
                 user = authenticate(username=username, password=settings.ITSM_DEMO_PASSWORD)
                 self.assertIsNotNone(user)
         admin = User.objects.get(username="admin")
-        self.assertTrue(admin.is_superuser and admin.has_role(Role.ADMIN))
+        self.assertTrue(admin.has_role(Role.ADMIN) and admin.is_staff)
+
+    def test_the_three_administrators_are_three_people_and_none_is_a_superuser(self) -> None:
+        holders = {
+            role: list(User.objects.filter(groups__name=role).values_list("username", flat=True))
+            for role in (Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)
+        }
+        self.assertEqual(
+            holders,
+            {Role.ADMIN: ["admin"], Role.SECURITY_ADMIN: ["secadmin1"], Role.AUDITOR: ["auditor1"]},
+        )
+        self.assertFalse(User.objects.filter(is_superuser=True).exists())
 
     def test_running_it_again_changes_nothing(self) -> None:
         before = database_state()

@@ -335,7 +335,9 @@ class DutyShiftApiTests(ApiTestCase):
         )
         self.assert_statuses(
             lambda client, role: client.patch(
-                "/api/duty-shifts/%d/" % shift.pk, {"note": role}, format="json"
+                "/api/duty-shifts/%d/" % shift.pk,
+                {"note": role, "version": DutyShift.objects.get(pk=shift.pk).version},
+                format="json",
             ),
             {**WRITES, "manager": 200, "admin": 200},
         )

@@ -58,6 +58,7 @@ class DutyShiftEditView(SlaMixin, ObjectEditView):
     model = DutyShift
     form_class = DutyShiftForm
     template_name = "sla/duty_edit.html"
+    versioned = True
     success_message = _("Duty shift saved.")
     permission_message = _("Only IT managers and administrators keep the duty roster.")
 
@@ -67,10 +68,15 @@ class DutyShiftEditView(SlaMixin, ObjectEditView):
             raise PermissionDenied(str(self.permission_message))
 
     def get_context_data(self, obj: Any, form: forms.BaseForm, **context: Any) -> dict[str, Any]:
-        return super().get_context_data(obj, form, nav=self.nav, sla_tab="duty", **context)
+        version = obj.version if obj is not None else ""
+        return super().get_context_data(
+            obj, form, version=version, nav=self.nav, sla_tab="duty", **context
+        )
 
     def save(self, form: forms.BaseForm, obj: Any, version: int | None) -> Any:
-        return configuration.save_duty_shift(obj, form.cleaned_data, actor=self.request.user)
+        return configuration.save_duty_shift(
+            obj, form.cleaned_data, actor=self.request.user, version=version
+        )
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("sla:duty_list")

@@ -38,7 +38,9 @@ from itsm.incidents.models import Incident
 from itsm.incidents.services import rebuild_incident_clocks
 
 DEMO_LOGINS = (
-    ("admin", gettext_lazy("administrator"), ""),
+    ("admin", gettext_lazy("system administrator"), ""),
+    ("secadmin1", gettext_lazy("security administrator"), ""),
+    ("auditor1", gettext_lazy("security auditor"), ""),
     ("desk1", gettext_lazy("service desk agent"), ""),
     ("eng1", gettext_lazy("front-line engineer"), ""),
     ("vendor1", gettext_lazy("back-line engineer, %(vendor)s"), "卫宁健康"),

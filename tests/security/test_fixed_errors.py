@@ -1,0 +1,42 @@
+"""Server errors the permission matrix and the fuzzer found, each kept fixed by a test."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from itsm.changes.models import ChangeIncident
+from itsm.core.services import write_audit
+from tests.security.hospital import HospitalTestCase
+
+
+class FixedServerErrorTests(HospitalTestCase):
+    def test_unlinking_an_incident_a_change_does_not_name_is_refused_not_a_500(self) -> None:
+        change = self.side_a.change
+        self.login(self.engineer)
+        url = reverse(
+            "changes:change_unlink", args=[change.pk, "incident", self.side_a.incident.pk]
+        )
+        response = self.client.post(url)
+        self.assertLess(response.status_code, 500)
+        self.assertFalse(ChangeIncident.objects.filter(change=change).exists())
+
+    def test_the_audit_log_shows_entries_naming_records_by_number(self) -> None:
+        """Linking an incident to a change audits its number (INC…), not its id (as
+        changes.services.link_incident writes it, which wants an implemented change)."""
+        number = self.side_a.incident.number
+        write_audit(
+            self.side_a.change,
+            actor=self.engineer,
+            action="link_incident",
+            changes={"induced_incidents": [[], [number]]},
+        )
+        self.login(self.auditor)
+        response = self.client.get(reverse("audit_log"))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, self.side_a.incident.number)
+
+    def test_a_format_suffix_on_an_api_action_is_not_a_route(self) -> None:
+        """`/api/incidents/1/clocks.json` answered 500 (the actions take no `format`)."""
+        response = self.api(self.agent).get(f"/api/incidents/{self.side_a.incident.pk}/clocks.json")
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(self.api(self.agent).get("/api/incidents/?format=json").status_code, 200)
