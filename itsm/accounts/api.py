@@ -23,7 +23,8 @@ from itsm.accounts import mfa
 from itsm.accounts.choices import Role
 from itsm.accounts.models import ApiToken, Department, SupportGroup, User, Vendor
 from itsm.accounts.privacy import display_phone
-from itsm.accounts.services import can_assign_roles, set_user_roles
+from itsm.accounts.roles import can_assign_roles
+from itsm.accounts.services import set_user_roles
 from itsm.accounts.tokens import revoke_token
 from itsm.core.api.schema import ApiSchema
 from itsm.core.api.viewsets import (

@@ -228,7 +228,7 @@ class User(AbstractUser):
             or self.pk is None
         ):
             return
-        from django.contrib.auth.models import Permission
+        from django.contrib.auth.models import Group, Permission
 
         fields = ("content_type__app_label", "codename")
 
@@ -239,13 +239,31 @@ class User(AbstractUser):
         via_groups = (
             Permission.objects.filter(group__user=self).order_by().annotate(source=source(1))
         )
+        # The user's roles (group names) come along in the same query: the menu reads them.
+        roles_query = (
+            Group.objects.filter(user=self)
+            .order_by()
+            .annotate(
+                source=source(2),
+                role=models.F("name"),
+                blank=models.Value("", output_field=models.CharField()),
+            )
+        )
         rows = own.values_list("source", *fields).union(
-            via_groups.values_list("source", *fields), all=True
+            via_groups.values_list("source", *fields),
+            roles_query.values_list("source", "role", "blank"),
+            all=True,
         )
         user_perms: set[str] = set()
         group_perms: set[str] = set()
-        for from_groups, app_label, codename in rows:
-            (group_perms if from_groups else user_perms).add("%s.%s" % (app_label, codename))
+        roles: set[str] = set()
+        for source_kind, app_label, codename in rows:
+            if source_kind == 2:
+                roles.add(app_label)
+            else:
+                target = group_perms if source_kind else user_perms
+                target.add("%s.%s" % (app_label, codename))
+        self._role_cache = roles
         self._user_perm_cache = user_perms
         self._group_perm_cache = group_perms
         self._perm_cache = user_perms | group_perms
@@ -263,6 +281,7 @@ class User(AbstractUser):
         return super().get_all_permissions(obj)
 
     def role_names(self) -> set[str]:
+        self._prime_permission_cache()
         cache: set[str] | None = getattr(self, "_role_cache", None)
         if cache is None:
             cache = set(self.groups.values_list("name", flat=True))

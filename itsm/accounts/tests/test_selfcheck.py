@@ -7,7 +7,7 @@ import datetime
 
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from itsm.accounts.choices import CheckVerdict
 from itsm.accounts.models import User
@@ -30,7 +30,9 @@ PRODUCTION = {
 
 
 def line(name: str) -> Check:
-    (found,) = [check for check in run_checks() if str(check.name) == name]
+    """The check of that (English) name."""
+    with translation.override("en"):
+        (found,) = [check for check in run_checks() if str(check.name) == name]
     return found
 
 

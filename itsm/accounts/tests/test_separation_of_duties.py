@@ -157,9 +157,19 @@ class RolePageTests(BaseTestCase):
 
     def test_two_administrators_roles_are_refused_with_the_reason_on_the_form(self) -> None:
         self.login(self.security_admin)
-        response = self.client.post(self.url(self.outsider), {"roles": [Role.ADMIN, Role.AUDITOR]})
+        response = self.client.post(
+            self.url(self.outsider),
+            {"roles": [Role.ADMIN, Role.AUDITOR]},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "must be different people", status_code=400)
+        chinese = self.client.post(
+            self.url(self.outsider),
+            {"roles": [Role.ADMIN, Role.AUDITOR]},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+        self.assertContains(chinese, "必须由不同的人担任", status_code=400)
         self.assertEqual(roles_of(self.outsider), [])
 
     def test_his_own_roles_are_refused(self) -> None:

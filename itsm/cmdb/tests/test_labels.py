@@ -3,6 +3,9 @@ QR codes open /r/<code> on the hospital's address."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -43,7 +46,9 @@ class LabelSheetTests(UITestCase):
             self.assertIn(str(qr_svg(url)), html)
         self.assertContains(response, "急诊分诊台条码打印机")
         self.assertContains(response, "门诊楼1层急诊分诊台")
-        self.assertContains(response, "@page { size: A4")
+        # The sheet's print layout is a static file (no inline style under the CSP).
+        self.assertContains(response, "/static/itsm/labels.css")
+        self.assertIn("@page { size: A4", Path(str(finders.find("itsm/labels.css"))).read_text())
         self.assertContains(response, "医院信息科 扫码报修")
 
     def test_a_code_with_a_slash_is_encoded_in_its_url(self) -> None:

@@ -149,7 +149,7 @@ def visible_text(html: str) -> str:
 # names, file formats, key caps, record numbers and the test personas' user names and codes.
 ALLOWED_LATIN = {
     "English", "ITSM", "IT", "HIS", "PACS", "API", "INC", "Ctrl", "Enter", "Tab", "Excel", "CSV",
-    "EMR", "LIS", "RIS", "VPN",
+    "EMR", "LIS", "RIS", "VPN", "PDF", "Office", "MB",
     "agent", "engineer", "vendor", "other_vendor", "manager", "admin", "nurse", "doctor",
     "PRN", "ED",
 }  # fmt: skip

@@ -26,6 +26,7 @@ class GroupRobotApiTests(BaseTestCase):
                 "robot_kind": RobotKind.DINGTALK,
                 "robot_webhook_url": WEBHOOK,
                 "robot_secret": "SECsecret",
+                "version": self.front_group.version,
             },
             format="json",
         )
@@ -46,7 +47,12 @@ class GroupRobotApiTests(BaseTestCase):
     def test_the_audit_log_records_that_the_secret_changed_but_not_its_value(self) -> None:
         self.api(self.admin).patch(
             self.url(),
-            {"robot_kind": "feishu", "robot_webhook_url": WEBHOOK, "robot_secret": "s3cr3t"},
+            {
+                "robot_kind": "feishu",
+                "robot_webhook_url": WEBHOOK,
+                "robot_secret": "s3cr3t",
+                "version": self.front_group.version,
+            },
             format="json",
         )
 
@@ -57,7 +63,9 @@ class GroupRobotApiTests(BaseTestCase):
 
     def test_a_robot_without_a_webhook_address_is_refused(self) -> None:
         response = self.api(self.admin).patch(
-            self.url(), {"robot_kind": RobotKind.WECOM}, format="json"
+            self.url(),
+            {"robot_kind": RobotKind.WECOM, "version": self.front_group.version},
+            format="json",
         )
 
         self.assertEqual(response.status_code, 400)
