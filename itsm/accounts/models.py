@@ -320,6 +320,9 @@ class PasswordHistory(models.Model):
     def __str__(self) -> str:
         return "%s %s" % (self.user, self.created_at)
 
+    def get_absolute_url(self) -> str:
+        return reverse("admin:accounts_user_change", args=[self.user_id])
+
 
 class ApiToken(models.Model):
     """A named API token of one user. Only a hash of the key is kept (the key is shown once,
@@ -343,3 +346,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return "%s…" % self.prefix
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:tokens")

@@ -408,6 +408,9 @@ class AuditSeal(models.Model):
     def __str__(self) -> str:
         return "%s %s" % (self.last_seq, self.last_hash[:12])
 
+    def get_absolute_url(self) -> str:
+        return reverse("audit_log")
+
 
 class AuditArchive(models.Model):
     """Audit entries older than the retention period, moved to a file: the chain continues
@@ -430,6 +433,9 @@ class AuditArchive(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit_log")
 
 
 class Attachment(models.Model):
@@ -489,6 +495,9 @@ class IdempotencyKey(models.Model):
     def __str__(self) -> str:
         return self.key
 
+    def get_absolute_url(self) -> str:
+        return self.path
+
 
 class BackupRecord(models.Model):
     """One backup made or one restore test done, for the security self-check page."""
@@ -511,4 +520,10 @@ class BackupRecord(models.Model):
         verbose_name_plural = _("backup records")
 
     def __str__(self) -> str:
-        return "%s %s" % (self.kind, self.created_at)
+        return "%s %s" % (
+            self.get_kind_display(),
+            timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M"),
+        )
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:self_check")

@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from itsm.accounts.models import Department, User
 from itsm.core.audit_chain import seal_audit
@@ -22,6 +22,7 @@ from itsm.core.context import RequestContext, current_request
 from itsm.core.models import AuditEntry
 from itsm.core.services import write_audit
 from itsm.core.testing import BaseTestCase
+from itsm.core.views.audit_log import action_label
 from itsm.incidents.models import Incident
 
 URL = reverse("audit_log")
@@ -255,3 +256,15 @@ class ExportAuditTests(BaseTestCase):
                 self.assertEqual(AuditEntry.objects.filter(action="export").count(), before + 1)
                 entry = AuditEntry.objects.filter(action="export").latest("id")
                 self.assertEqual(entry.actor, self.manager)
+
+
+class ActionLabelTests(BaseTestCase):
+    def test_every_action_the_security_features_write_reads_in_words(self) -> None:
+        with translation.override("en"):
+            self.assertEqual(action_label("login_locked"), "Account locked")
+            self.assertEqual(action_label("restore_test"), "Restore tested")
+            self.assertEqual(action_label("transition:resolve"), "Status changed")
+            self.assertEqual(action_label("approval:approve"), "Approval decision")
+            self.assertEqual(action_label("something_new"), "")
+        with translation.override("zh-hans"):
+            self.assertEqual(action_label("transition:resolve"), "状态变更")

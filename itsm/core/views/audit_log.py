@@ -42,9 +42,21 @@ ACTION_LABELS = {
     "login": _("Signed in"),
     "logout": _("Signed out"),
     "login_failed": _("Failed sign-in"),
-    "lockout": _("Account locked"),
-    "lockout_released": _("Lock released"),
+    "login_locked": _("Account locked"),
+    "login_address_locked": _("Address locked"),
+    "login_unlocked": _("Lock released"),
+    "login_lock_expired": _("Lock expired"),
+    "session:end_all": _("Signed out everywhere"),
+    "mfa:enable": _("Second factor enabled"),
+    "mfa:disable": _("Second factor disabled"),
+    "mfa:failed": _("Wrong second-factor code"),
+    "token:create": _("API token made"),
+    "token:revoke": _("API token revoked"),
     "export": _("Exported"),
+    "attach": _("File attached"),
+    "backup": _("Backup made"),
+    "restore": _("Restored from a backup"),
+    "restore_test": _("Restore tested"),
     "roles_changed": _("Roles changed"),
     "password_changed": _("Password changed"),
     "password_reset": _("Password reset"),
@@ -52,6 +64,18 @@ ACTION_LABELS = {
     "comment:public": _("Public reply"),
     "comment:internal": _("Work note"),
 }
+
+
+def action_label(action: str) -> str:
+    """An action in words; a workflow step by its family ("transition:resolve" is a status
+    change), unknown actions by their name alone."""
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    if action.startswith("transition:"):
+        return str(_("Status changed"))
+    if action.startswith("approval:"):
+        return str(_("Approval decision"))
+    return ""
 
 
 def record_types() -> list[tuple[str, str]]:
@@ -190,7 +214,7 @@ def describe(entries: list[AuditEntry]) -> list[dict[str, Any]]:
             {
                 "entry": entry,
                 "type": content_type.name,
-                "action": ACTION_LABELS.get(entry.action, ""),
+                "action": action_label(entry.action),
                 "record": str(record) if record is not None else "",
                 "url": link,
                 "lines": lines.get(entry.pk) or raw_lines(entry),
