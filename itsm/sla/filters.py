@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -98,11 +99,23 @@ class CalendarFilterSet(django_filters.FilterSet):  # type: ignore[misc]
         fields = ("q", "always_open", "statutory_holidays")
 
 
+class YearFilter(django_filters.NumberFilter):  # type: ignore[misc]
+    """A calendar year, a whole number from 1 to 9999 (a fraction or a year a date cannot
+    have is a 400, not a failed lookup)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(field_name="date", lookup_expr="year", **kwargs)
+
+
 class CalendarDayFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     calendar = django_filters.ModelChoiceFilter(
         label=_("Calendar"), queryset=BusinessCalendar.objects.all()
     )
-    year = django_filters.NumberFilter(label=_("Year"), field_name="date", lookup_expr="year")
+    year = YearFilter(label=_("Year"))
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CalendarDayKind.choices)
 
     class Meta:
@@ -111,7 +124,7 @@ class CalendarDayFilterSet(django_filters.FilterSet):  # type: ignore[misc]
 
 
 class StatutoryDayFilterSet(django_filters.FilterSet):  # type: ignore[misc]
-    year = django_filters.NumberFilter(label=_("Year"), field_name="date", lookup_expr="year")
+    year = YearFilter(label=_("Year"))
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CalendarDayKind.choices)
 
     class Meta:

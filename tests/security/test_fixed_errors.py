@@ -40,3 +40,19 @@ class FixedServerErrorTests(HospitalTestCase):
         response = self.api(self.agent).get(f"/api/incidents/{self.side_a.incident.pk}/clocks.json")
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.api(self.agent).get("/api/incidents/?format=json").status_code, 200)
+
+    def test_a_year_that_is_no_calendar_year_is_a_400_not_a_500(self) -> None:
+        for year in ("-6.302743904314538e-37", "2026.5", "0", "123456"):
+            with self.subTest(year=year):
+                response = self.api(self.admin).get("/api/calendar-days/", {"year": year})
+                self.assertEqual(response.status_code, 400, response.content)
+                self.assertIn("year", response.json())
+        self.assertEqual(
+            self.api(self.admin).get("/api/calendar-days/", {"year": "2026"}).status_code, 200
+        )
+
+    def test_a_page_past_the_last_is_a_documented_404(self) -> None:
+        response = self.api(self.admin).get("/api/vendors/", {"page": 4000})
+        self.assertEqual(response.status_code, 404)
+        schema = self.api(self.admin).get("/api/schema/", {"format": "json"}).json()
+        self.assertIn("404", schema["paths"]["/api/vendors/"]["get"]["responses"])

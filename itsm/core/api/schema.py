@@ -69,6 +69,12 @@ class ApiSchema(AutoSchema):
             errors["403"] = (ErrorSerializer, _("The user lacks the permission for this."))
         if "{" in self.path:
             errors["404"] = (ErrorSerializer, _("No such record, or not visible to this user."))
+        elif (
+            self.method == "GET"
+            and self._is_list_view()
+            and getattr(view, "pagination_class", None) is not None
+        ):
+            errors["404"] = (ErrorSerializer, _("No such page: past the last one."))
         reads_filters = (
             self.method == "GET"
             and bool(

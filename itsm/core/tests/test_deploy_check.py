@@ -31,7 +31,9 @@ def check_deploy(**environment: str) -> subprocess.CompletedProcess[str]:
         env = {
             name: value
             for name, value in os.environ.items()
-            if not name.startswith("ITSM_") and name != "DJANGO_SETTINGS_MODULE"
+            # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is theirs, not a deployment's.
+            if not name.startswith("ITSM_")
+            and name not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
         }
         env.update(ITSM_VAR_DIR=var_dir, **environment)
         return subprocess.run(
