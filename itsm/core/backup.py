@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -383,7 +384,7 @@ def scratch_database(engine: str) -> Iterator[Database]:
             yield Database("sqlite", str(Path(directory) / "restored.sqlite3"))
         return
     live = Database.configured()
-    name = "itsm_restore_test_%d" % os.getpid()
+    name = "itsm_restore_test_%d_%s" % (os.getpid(), uuid.uuid4().hex[:8])
     with live.postgresql("postgres") as admin:
         admin.execute('DROP DATABASE IF EXISTS "%s"' % name)
         admin.execute("CREATE DATABASE \"%s\" TEMPLATE template0 ENCODING 'UTF8'" % name)

@@ -237,6 +237,9 @@ class ProposedProblemViewSet(
     permission_classes = [IsAuthenticated, ModelPermissions]
     schema = ApiSchema()
 
+    # A proposal already decided cannot be decided again (409, documented in the schema).
+    conflict_actions = ("accept", "dismiss")
+
     def get_permissions(self) -> list[BasePermission]:
         # Deciding needs manage_problem, which the service checks (403).
         if self.action in ("accept", "dismiss"):

@@ -37,6 +37,8 @@ RECORDS: tuple[tuple[str, Pick], ...] = (
     (r"api:changetemplate-", lambda h, s: h.change_template),
     (r"api:riskquestion-", lambda h, s: h.change_template and _first("changes.riskquestion")),
     (r"(changes:|api:change-)", lambda h, s: s.change),
+    # The deployment form's <pk> is its release's.
+    (r"releases:deployment_create", lambda h, s: s.release),
     (r"(releases:deployment|api:deployment-)", lambda h, s: s.deployment),
     (r"(releases:|api:release-)", lambda h, s: s.release),
     (r"sla:service_", lambda h, s: h.his),

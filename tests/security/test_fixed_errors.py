@@ -56,3 +56,11 @@ class FixedServerErrorTests(HospitalTestCase):
         self.assertEqual(response.status_code, 404)
         schema = self.api(self.admin).get("/api/schema/", {"format": "json"}).json()
         self.assertIn("404", schema["paths"]["/api/vendors/"]["get"]["responses"])
+
+    def test_an_id_no_column_can_hold_in_a_list_filter_is_a_400_not_a_500(self) -> None:
+        huge = "-6871682963911500783106916352"
+        for url, name in (("/api/users/", "support_groups"), ("/api/services/", "departments")):
+            with self.subTest(url=url):
+                response = self.api(self.admin).get(url, {name: [huge, "1"]})
+                self.assertEqual(response.status_code, 400, response.content)
+                self.assertIn(name, response.json())
