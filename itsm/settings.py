@@ -124,19 +124,21 @@ TEMPLATES = [
 
 # Database: SQLite in WAL mode under var/ by default; ITSM_DATABASE_URL=postgres://… for
 # PostgreSQL. IMMEDIATE transactions keep concurrent SQLite writers from failing with
-# "database is locked" (see architecture.md).
+# "database is locked" (see architecture.md). Connections persist across requests on both
+# (a new SQLite connection parses the schema again and starts with an empty page cache),
+# and SQLite reads through a memory map: another connection's commit then costs this one
+# no re-reading of its cache (docs/performance.md, "Load").
 DATABASE_URL = env("DATABASE_URL", "sqlite:///" + str(VAR_DIR / "itsm.sqlite3"))
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-            " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
+            " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
         ),
     }
 # PostgreSQL keeps Django's client-side parameter binding, without server-side prepared

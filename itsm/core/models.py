@@ -107,6 +107,11 @@ class AuditEntry(models.Model):
             models.Index(fields=("action", "created_at", "id"), name="core_audit_action"),
             models.Index(fields=("ip_address", "created_at", "id"), name="core_audit_ip"),
             models.Index(fields=("request_id",), name="core_audit_request"),
+            # The sealer's queue (core/audit_chain.py): the few entries not yet in the
+            # chain, in id order, without walking the sealed ones.
+            models.Index(
+                fields=("id",), condition=models.Q(seq__isnull=True), name="core_audit_unsealed"
+            ),
         )
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from itsm.core.api.fields import (
     ChoiceLabelField,
     PatternIdentityField,
     PrefetchingPrimaryKeyRelatedField,
+    prefetch_attr,
     prefetched,
 )
 from itsm.core.api.schema import ErrorSerializer, ValidationErrorSerializer
@@ -446,9 +447,15 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         .order_by("priority", "reported_at", "pk")
         .prefetch_related(
             Prefetch(
-                "configuration_items", queryset=ConfigurationItem.objects.only("id", "code", "name")
+                "configuration_items",
+                queryset=ConfigurationItem.objects.only("id", "code", "name"),
+                to_attr=prefetch_attr("configuration_items"),
             ),
-            Prefetch("related", queryset=Incident.objects.only("id")),
+            Prefetch(
+                "related",
+                queryset=Incident.objects.only("id"),
+                to_attr=prefetch_attr("related"),
+            ),
         )
     )
     serializer_class = IncidentSerializer

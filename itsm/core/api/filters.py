@@ -56,4 +56,13 @@ class BoundedFilterSet(FilterSet):  # type: ignore[misc]
 
 
 class FilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+    """Filters lists only: a record's own endpoints (`detail` routes: read, edit, its
+    actions) take no filter parameters, and building the filter set and its form for them
+    cost as much as the record's query."""
+
     filterset_base = BoundedFilterSet
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
