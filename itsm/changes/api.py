@@ -65,6 +65,7 @@ from itsm.core.api.viewsets import (
     StrictInputMixin,
     activate_user_language,
 )
+from itsm.core.moments import MomentSerializerField
 from itsm.incidents.api import VisibleIncidentField
 from itsm.problems.models import Problem
 
@@ -617,7 +618,7 @@ class ChangeTemplateSerializer(ObjectSerializer):
 
 
 class RaiseFromTemplateSerializer(StrictInputMixin, serializers.Serializer):  # type: ignore[type-arg]
-    planned_start = serializers.DateTimeField()
+    planned_start = MomentSerializerField()
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     implementer = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True

@@ -12,6 +12,7 @@ from itsm.accounts.models import SupportGroup
 from itsm.changes.choices import OPEN_CHANGE_STATUSES, ChangeStatus, ChangeType, RiskLevel
 from itsm.changes.models import Change
 from itsm.cmdb.models import ConfigurationItem, Service
+from itsm.core.moments import MomentFilter
 
 
 class ChangeFilterSet(django_filters.FilterSet):  # type: ignore[misc]
@@ -29,10 +30,10 @@ class ChangeFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     assignment_group = django_filters.ModelChoiceFilter(
         label=_("Assignment group"), queryset=SupportGroup.objects.all()
     )
-    starts_after = django_filters.IsoDateTimeFilter(
+    starts_after = MomentFilter(
         label=_("Planned start from"), field_name="planned_start", lookup_expr="gte"
     )
-    starts_before = django_filters.IsoDateTimeFilter(
+    starts_before = MomentFilter(
         label=_("Planned start before"), field_name="planned_start", lookup_expr="lt"
     )
 

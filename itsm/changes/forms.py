@@ -12,6 +12,7 @@ from itsm.changes.choices import ApprovalDecision, ChangeType, CmdbUpdateKind
 from itsm.changes.models import Change, ChangeTemplate, RiskQuestion
 from itsm.cmdb.choices import RelationshipType
 from itsm.cmdb.models import CIClass, ConfigurationItem
+from itsm.core.moments import MomentField
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 
@@ -24,7 +25,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def datetime_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return MomentField(
         label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
     )
 

@@ -39,6 +39,7 @@ from itsm.cmdb.models import (
     Service,
 )
 from itsm.core.models import AuditEntry
+from itsm.core.moments import local_moment
 
 ACTION_LABELS = {
     "create": _("Created"),
@@ -442,7 +443,10 @@ def parse_as_of(text: str) -> dt.datetime:
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    try:
+        return local_moment(moment)
+    except ValidationError as exc:
+        raise ValidationError({"as_of": exc.messages}) from None
 
 
 def as_of(ci: ConfigurationItem, when: dt.datetime) -> Snapshot:

@@ -20,6 +20,7 @@ from itsm.changes.models import Change
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.api.transitions import TransitionsMixin
 from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
+from itsm.core.moments import MomentSerializerField
 from itsm.releases.choices import DeploymentEnvironment, DeploymentOutcome
 from itsm.releases.filters import DeploymentFilterSet, ReleaseFilterSet
 from itsm.releases.models import TEXT_LIMIT, VERSION_LENGTH, Deployment, Release
@@ -158,7 +159,7 @@ class DeploymentCreateSerializer(StrictInputMixin, serializers.Serializer):  # t
     environment = serializers.CharField(max_length=16)
     version_deployed = serializers.CharField(max_length=VERSION_LENGTH)
     outcome = serializers.CharField(max_length=16, required=False)
-    deployed_at = serializers.DateTimeField(required=False)
+    deployed_at = MomentSerializerField(required=False)
     notes = serializers.CharField(max_length=TEXT_LIMIT, required=False, allow_blank=True)
 
     def validate_environment(self, value: str) -> str:

@@ -11,6 +11,7 @@ from itsm.accounts.models import SupportGroup, User
 from itsm.changes.models import Change
 from itsm.cmdb.choices import ConfigurationItemStatus
 from itsm.cmdb.models import ConfigurationItem
+from itsm.core.moments import MomentField
 from itsm.releases.choices import DeploymentEnvironment, DeploymentOutcome
 from itsm.releases.models import TEXT_LIMIT, VERSION_LENGTH, Release
 
@@ -25,7 +26,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def datetime_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return MomentField(
         label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
     )
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.cmdb.choices import Criticality, ServiceStatus
 from itsm.cmdb.models import Service
+from itsm.core.moments import MomentFilter
 from itsm.sla.choices import AgreementKind, CalendarDayKind
 from itsm.sla.models import Agreement, BusinessCalendar, CalendarDay, DutyShift, StatutoryDay
 
@@ -136,7 +137,7 @@ class DutyShiftFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     user = django_filters.ModelChoiceFilter(
         label=_("On-duty manager"), queryset=User.objects.filter(is_active=True)
     )
-    on = django_filters.IsoDateTimeFilter(label=_("On duty at"), method="filter_on")
+    on = MomentFilter(label=_("On duty at"), method="filter_on")
     after = django_filters.DateFilter(
         label=_("Ending from"), field_name="ends_at", lookup_expr="date__gte"
     )

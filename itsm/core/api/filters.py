@@ -1,5 +1,6 @@
 """The API's filter backend: django-filter's, with record choices that refuse a number no
-database column can hold (a 400 for that field) instead of letting the query fail."""
+database column can hold and moments no database can store (a 400 for that field) instead
+of letting the query fail."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import django_filters
 from django import forms
 from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
+
+from itsm.core.moments import MomentFilter
 
 BIGINT_MAX = 2**63 - 1
 
@@ -52,6 +55,7 @@ class BoundedFilterSet(FilterSet):  # type: ignore[misc]
             field: {**FilterSet.FILTER_DEFAULTS[field], "filter_class": RecordsFilter}
             for field in (models.ManyToManyField, models.ManyToOneRel, models.ManyToManyRel)
         },
+        models.DateTimeField: {"filter_class": MomentFilter},
     }
 
 

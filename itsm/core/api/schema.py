@@ -57,8 +57,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 class ApiSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers of every operation: 401 and 403
     where a login is needed, 404 on one record, 400 where input is read (bodies and list
-    filters), 409 for the actions a view lists in `conflict_actions`. Writes are documented
-    as answering with the record as it reads back (the view's `serializer_class`)."""
+    filters), 409 for the actions a view lists in `conflict_actions` and for the edits of a
+    versioned record (a stale `version`). Writes are documented as answering with the
+    record as it reads back (the view's `serializer_class`)."""
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -90,9 +91,10 @@ class ApiSchema(AutoSchema):
                 ErrorSerializer,
                 _("The Idempotency-Key was already used for a different request."),
             )
-        if self.method != "GET" and getattr(view, "action", None) in getattr(
-            view, "conflict_actions", ()
-        ):
+        if (
+            self.method != "GET"
+            and getattr(view, "action", None) in getattr(view, "conflict_actions", ())
+        ) or (self.method == "PATCH" and self._edits_versioned_record()):
             errors["409"] = (
                 ErrorSerializer,
                 _("Not possible in the record's current state, or the version is stale."),
@@ -103,6 +105,13 @@ class ApiSchema(AutoSchema):
                     OpenApiResponse(response=serializer, description=str(description)), code
                 )
         return responses
+
+    def _edits_versioned_record(self) -> bool:
+        """An edit of a record with the optimistic lock's `version`: a stale one is a 409."""
+        from itsm.core.api.viewsets import is_versioned  # the viewsets import this module
+
+        queryset = getattr(self.view, "queryset", None)
+        return queryset is not None and is_versioned(queryset.model)
 
     def get_override_parameters(self) -> list[Any]:
         parameters: list[Any] = super().get_override_parameters()

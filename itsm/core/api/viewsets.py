@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import translation
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from itsm.core.api.schema import ApiSchema
 from itsm.core.idempotency import IdempotentPostsMixin
+from itsm.core.moments import MomentSerializerField
 from itsm.core.services import diff, lock_version, write_audit
 
 VIEW_PERMISSION = "%(app_label)s.view_%(model_name)s"
@@ -55,9 +57,14 @@ class RecordActionPermissions(DjangoModelPermissions):
 class StrictInputMixin:
     """Refuses input keys the serializer does not write (unknown or read-only fields) with
     a 400 naming them, instead of dropping them silently: a client that sends `status` in a
-    PATCH learns that status changes go through the transitions endpoint."""
+    PATCH learns that status changes go through the transitions endpoint. Model date-times
+    are read as moments a database can store (itsm.core.moments)."""
 
     fields: Any
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentSerializerField,
+    }
 
     def read_only_message(self, name: str) -> str:
         if name == "status":
@@ -73,6 +80,15 @@ class StrictInputMixin:
                 for key in data
                 if key not in writable and key not in IGNORED_INPUT_KEYS
             }
+            # Text fields refuse NUL themselves; a slug or a code looked up must too
+            # (PostgreSQL cannot hold it even in a query).
+            errors.update(
+                {
+                    str(key): [str(ProhibitNullCharactersValidator.message)]
+                    for key, value in data.items()
+                    if str(key) not in errors and _holds_nul(value)
+                }
+            )
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:
@@ -82,6 +98,14 @@ class StrictInputMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def is_versioned(model: type[models.Model]) -> bool:

@@ -9,13 +9,16 @@ import gzip
 import io
 import json
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
+from unittest import skipUnless
 
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from itsm.accounts.models import Department, User
@@ -311,4 +314,43 @@ class CommitOrderTests(TransactionTestCase):
             pass
         write_audit(department, actor=None, action="update")
         self.assertEqual(list(AuditEntry.objects.values_list("seq", flat=True)), [1])
+        self.assertIsNone(verify_audit().broken)
+
+    def test_nothing_to_seal_takes_no_write_lock(self) -> None:
+        department = Department.objects.create(name="药剂科", code="PH")
+        write_audit(department, actor=None, action="update")
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(seal_audit(), 0)
+        statements = [query["sql"] for query in queries.captured_queries]
+        self.assertEqual(len(statements), 1, statements)  # the look for unsealed entries
+        self.assertTrue(statements[0].startswith("SELECT"), statements)
+
+    @skipUnless(connection.vendor == "postgresql", "row locks: PostgreSQL")
+    def test_a_seal_after_commit_does_not_wait_for_another_sealer(self) -> None:
+        """A sealer holding the chain's head: the committed write's seal leaves its entry
+        to that sealer's successors at once instead of queueing behind it."""
+        department = Department.objects.create(name="药剂科", code="PH")
+        write_audit(department, actor=None, action="update", note="一")
+        holding, release = threading.Event(), threading.Event()
+
+        def hold_the_head() -> None:
+            try:
+                with transaction.atomic():
+                    AuditSeal.objects.select_for_update().get(pk=1)
+                    holding.set()
+                    release.wait(10)
+            finally:
+                connections.close_all()
+
+        other = threading.Thread(target=hold_the_head)
+        other.start()
+        try:
+            self.assertTrue(holding.wait(10))
+            with transaction.atomic():
+                write_audit(department, actor=None, action="update", note="二")
+            self.assertEqual(AuditEntry.objects.filter(seq__isnull=True).count(), 1)
+        finally:
+            release.set()
+            other.join()
+        self.assertEqual(seal_audit(), 1)
         self.assertIsNone(verify_audit().broken)

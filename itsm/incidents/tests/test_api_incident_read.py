@@ -209,6 +209,14 @@ class IncidentFilterTests(ApiTestCase):
         response = self.api(self.agent).get(LIST + "?status=bogus&priority=9")
         self.assert_error_fields(response, "status", "priority")
 
+    def test_the_list_filters_do_not_apply_to_one_incident(self) -> None:
+        """A record's endpoint takes no list filters: they neither hide it nor answer 400."""
+        detail = LIST + "%d/" % self.routine.pk
+        for query in ("?status=new", "?status=bogus&priority=9"):
+            response = self.api(self.agent).get(detail + query)
+            self.assertEqual(response.status_code, 200, response.data)
+            self.assertEqual(response.data["id"], self.routine.pk)
+
     def test_pages_are_linked_and_the_size_is_chosen_by_the_client(self) -> None:
         response = self.api(self.agent).get(LIST + "?page_size=1")
         self.assertEqual(response.data["count"], 2)
