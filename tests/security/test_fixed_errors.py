@@ -135,3 +135,14 @@ class FixedServerErrorTests(HospitalTestCase):
                 self.assertEqual(response.status_code, expected, response.content)
                 if expected == 400:
                     self.assertIn("reported_at", response.json())
+
+    def test_a_nul_character_is_refused_before_any_field_looks_it_up(self) -> None:
+        """With an unknown key alongside, the fields were still validated, and the class
+        looked up with its NUL: a 500 on PostgreSQL."""
+        response = self.api(self.admin).post(
+            "/api/cis/",
+            {"bogus": [], "code": "\x021", "ci_class": "$\x00SRV", "name": "交换机"},
+            format="json",
+        )
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(set(response.json()), {"bogus", "ci_class"})

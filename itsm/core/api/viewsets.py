@@ -80,15 +80,15 @@ class StrictInputMixin:
                 for key in data
                 if key not in writable and key not in IGNORED_INPUT_KEYS
             }
-            # Text fields refuse NUL themselves; a slug or a code looked up must too
-            # (PostgreSQL cannot hold it even in a query).
-            errors.update(
-                {
-                    str(key): [str(ProhibitNullCharactersValidator.message)]
-                    for key, value in data.items()
-                    if str(key) not in errors and _holds_nul(value)
-                }
-            )
+            # Text fields refuse NUL themselves; a slug or a code looked up must too, and
+            # before any field looks it up (PostgreSQL cannot hold it even in a query).
+            nul = {
+                str(key): [str(ProhibitNullCharactersValidator.message)]
+                for key, value in data.items()
+                if str(key) not in errors and _holds_nul(value)
+            }
+            if nul:
+                raise serializers.ValidationError({**errors, **nul})
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as exc:
