@@ -103,6 +103,45 @@ def free_port() -> int:
         return port
 
 
+def serve_command(
+    port: int, *, workers: int | None = None, threads: int | None = None
+) -> list[str]:
+    """The command line of `itsm serve` on 127.0.0.1:`port`."""
+    command = [sys.executable, "-m", "itsm", "serve", "--bind", "%s:%d" % (HOST, port)]
+    if workers:
+        command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
+    return command
+
+
+def wait_serving(
+    process: subprocess.Popen[bytes], port: int, *, timeout: float, log: Path | None = None
+) -> None:
+    """Return once the server answers its sign-in page; RuntimeError (with the end of its
+    log) if it exits or does not answer within `timeout` seconds."""
+
+    def failed(why: str) -> RuntimeError:
+        tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
+        return RuntimeError("itsm serve %s%s" % (why, "\n" + tail if tail else ""))
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise failed("exited with %s" % process.returncode)
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=10)
+            connection.request("GET", "/login/")
+            status = connection.getresponse().status
+            connection.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise failed("did not answer within %d s" % timeout)
+
+
 class Server:
     """`itsm serve` (gunicorn, production settings) on 127.0.0.1 with the bench database,
     started and stopped by the bench; its log goes to var/bench-server.log."""
@@ -116,22 +155,10 @@ class Server:
             "ITSM_DEBUG": "0",
             "ITSM_LOG_LEVEL": "WARNING",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "itsm",
-            "serve",
-            "--bind",
-            "%s:%d" % (HOST, self.port),
-            "--workers",
-            str(workers),
-            "--threads",
-            "1",
-        ]
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log.open("wb")
         self.process = subprocess.Popen(
-            command,
+            serve_command(self.port, workers=workers, threads=1),
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -139,20 +166,7 @@ class Server:
         )
 
     def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit("itsm serve exited; see %s" % self.log_path)
-            try:
-                connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
-                connection.request("GET", "/login/")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise SystemExit("itsm serve did not answer within %d s; see %s" % (timeout, self.log_path))
+        wait_serving(self.process, self.port, timeout=timeout, log=self.log_path)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the gunicorn workers: what the requests

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.client import HOST, free_port
+from bench.client import HOST, free_port, serve_command, wait_serving
 
 PROJECT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("ITSM_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -198,33 +198,14 @@ def alive(pid: int) -> bool:
 
 def start_server(env: dict[str, str], port: int, log: Any) -> subprocess.Popen[bytes]:
     """`itsm serve` in a process group of its own, so one killpg takes every worker."""
-    command = [sys.executable, "-m", "itsm", "serve", "--bind", "%s:%d" % (HOST, port)]
     return subprocess.Popen(
-        [*command, "--workers", "2", "--threads", "2"],
+        serve_command(port, workers=2, threads=2),
         env=env,
         cwd=PROJECT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def wait_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("itsm serve exited with %s" % server.returncode)
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            connection.request("GET", "/login/")
-            status = connection.getresponse().status
-            connection.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("itsm serve did not answer within %d s" % timeout)
 
 
 @dataclass
@@ -439,7 +420,7 @@ def rounds(
         for number in range(1, args.rounds + 1):
             port = free_port()
             server = start_server(env, port, log)
-            wait_ready(server, port)
+            wait_serving(server, port, timeout=120)
             before = len(tally.acknowledged)
             stop = threading.Event()
             clients = [

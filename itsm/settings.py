@@ -364,6 +364,10 @@ LOGGING = {
 }
 ITSM_BIND = env("BIND", "127.0.0.1:8000")
 ITSM_WEB_WORKERS = int(env("WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
+# Seconds an idle kept-alive connection stays open: longer than the clients' and proxies'
+# own (nginx keeps upstream connections 60 s), so that the server never closes a
+# connection at the moment a client sends on it (a reset the client sees as an error).
+ITSM_WEB_KEEPALIVE = int(env("WEB_KEEPALIVE", "75"))
 ITSM_PERIODIC_JOBS = [
     ("itsm.incidents.services.escalate_incidents", 60),
     ("itsm.incidents.services.close_resolved_incidents", 600),

@@ -22,11 +22,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.client import HOST, free_port
+from bench.client import HOST, free_port, serve_command, wait_serving
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -91,8 +90,9 @@ HEADER = (
 
 
 def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
-    """Generate (or reuse) the data, then mint API tokens for desk agents and read the ids
-    the locustfile needs, in a Django process on the load database."""
+    """Generate (or reuse) the data, seal its audit entries, then mint API tokens for desk
+    agents and read the ids the locustfile needs, in a Django process on the load
+    database."""
     subprocess.run(
         [
             *(sys.executable, "-m", "bench", "--generate-only", "--only", "generate"),
@@ -110,7 +110,11 @@ from itsm.accounts.choices import Role
 from itsm.accounts.models import SupportGroup, User
 from itsm.accounts.tokens import create_token
 from itsm.cmdb.models import Service
+from itsm.core.audit_chain import seal_audit
 from itsm.incidents.models import Incident
+# The generator writes its audit entries unsealed; sealed here, not by the first requests
+# of the run (a running hospital seals its entries as they are written).
+seal_audit()
 agents = list(User.objects.filter(groups__name=str(Role.AGENT), is_active=True).order_by("pk"))
 agents = agents or list(User.objects.filter(username="desk1"))
 count = int(sys.argv[1])
@@ -140,30 +144,13 @@ print(json.dumps({
 def start_server(
     env: dict[str, str], port: int, workers: int | None, log: Path
 ) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "itsm", "serve", "--bind", "%s:%d" % (HOST, port)]
-    if workers:
-        command += ["--workers", str(workers)]
     return subprocess.Popen(
-        command, env=env, cwd=PROJECT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        serve_command(port, workers=workers),
+        env=env,
+        cwd=PROJECT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
-
-
-def wait_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 900) -> None:
-    import http.client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("itsm serve exited with %s" % server.returncode)
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            connection.request("GET", "/login/")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise SystemExit("itsm serve did not answer within %d s" % timeout)
 
 
 def locust(env: dict[str, str], port: int, users: int, run_time: str, prefix: Path) -> Figures:
@@ -227,7 +214,8 @@ def main(argv: list[str]) -> int:
     say("Starting itsm serve on %s:%d (log: %s) …" % (HOST, port, directory / "server.log"))
     server = start_server(env, port, args.workers, directory / "server.log")
     try:
-        wait_ready(server, port)
+        # collectstatic compresses every static file again first: a minute or more.
+        wait_serving(server, port, timeout=900, log=directory / "server.log")
         say("Load average before: %s; %d CPUs" % (load_average(), os.cpu_count() or 0))
         steps = [int(n) for n in args.steps.split(",") if n]
         results = []

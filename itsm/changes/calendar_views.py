@@ -37,10 +37,10 @@ from itsm.changes.calendar import (
     local_zone,
 )
 from itsm.changes.choices import BlackoutKind
-from itsm.changes.forms import DateTimeInput, datetime_field
 from itsm.changes.ical import change_event, ical_calendar
 from itsm.changes.models import WEEKDAY_SHORT_NAMES, BlackoutWindow, Change
 from itsm.cmdb.models import Service
+from itsm.core.moments import DateTimeInput, datetime_field
 from itsm.core.views import ItsmView, ObjectEditView, prepare_filter_form
 
 VIEWS = ("month", "week", "list")

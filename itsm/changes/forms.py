@@ -12,22 +12,7 @@ from itsm.changes.choices import ApprovalDecision, ChangeType, CmdbUpdateKind
 from itsm.changes.models import Change, ChangeTemplate, RiskQuestion
 from itsm.cmdb.choices import RelationshipType
 from itsm.cmdb.models import CIClass, ConfigurationItem
-from itsm.core.moments import MomentField
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-def datetime_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
-    return MomentField(
-        label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
-    )
+from itsm.core.moments import datetime_field
 
 
 class ChangeForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -51,6 +51,26 @@ class MomentField(MomentFieldMixin, forms.DateTimeField):
     """A form's date and time."""
 
 
+# What a form's date and time accepts: the browser's datetime-local, and typed by hand.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's own date and time picker."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def datetime_field(label: Any, *, required: bool = False) -> MomentField:
+    """A form's date and time, picked in the browser or typed."""
+    return MomentField(
+        label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
+    )
+
+
 class IsoMomentField(MomentFieldMixin, IsoDateTimeField):  # type: ignore[misc]
     """An API filter's ISO 8601 date and time."""
 

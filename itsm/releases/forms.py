@@ -11,24 +11,9 @@ from itsm.accounts.models import SupportGroup, User
 from itsm.changes.models import Change
 from itsm.cmdb.choices import ConfigurationItemStatus
 from itsm.cmdb.models import ConfigurationItem
-from itsm.core.moments import MomentField
+from itsm.core.moments import datetime_field
 from itsm.releases.choices import DeploymentEnvironment, DeploymentOutcome
 from itsm.releases.models import TEXT_LIMIT, VERSION_LENGTH, Release
-
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-def datetime_field(label: Any, *, required: bool = False) -> forms.DateTimeField:
-    return MomentField(
-        label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_FORMATS
-    )
 
 
 class ReleaseForm(forms.ModelForm):  # type: ignore[type-arg]

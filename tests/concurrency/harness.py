@@ -14,14 +14,11 @@ ITSM_CONCURRENCY_CREATES (creates over HTTP)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import multiprocessing
 import os
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +28,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-from bench.client import HOST, Client, free_port
+from bench.client import Client, free_port, serve_command, wait_serving
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -119,14 +116,16 @@ def live_server(database_url: str, log: Path, workers: int = 2) -> Iterator[int]
         "ITSM_DEBUG": "1",
         "ITSM_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "itsm", "serve", "--bind", "%s:%d" % (HOST, port)]
-    command += ["--workers", str(workers), "--threads", "1"]
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=PROJECT_DIR
+            serve_command(port, workers=workers, threads=1),
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
         )
         try:
-            _wait_ready(process, port, log)
+            wait_serving(process, port, timeout=600, log=log)
             yield port
         finally:
             process.terminate()  # gunicorn's master stops its workers on SIGTERM
@@ -135,24 +134,6 @@ def live_server(database_url: str, log: Path, workers: int = 2) -> Iterator[int]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("itsm serve exited:\n" + log.read_text()[-3000:])
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=10)
-            connection.request("GET", "/login/")
-            status = connection.getresponse().status
-            connection.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("itsm serve did not answer:\n" + log.read_text()[-3000:])
 
 
 def api_client(port: int, key: str) -> Client:

@@ -5,6 +5,8 @@ creates one incident."""
 
 from __future__ import annotations
 
+import http.client
+import time
 import uuid
 from collections import Counter
 from types import SimpleNamespace
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bench.client import HOST
 from tests.concurrency import work
 from tests.concurrency.harness import live_server, run_in, run_processes, size
 
@@ -86,3 +89,23 @@ def test_one_idempotency_key_sent_at_once_creates_one_incident(shared: SimpleNam
     assert len(stored) == 1
     assert {r["number"] for r in results} == set(stored)
     assert all(r["body"] == results[0]["body"] for r in results)
+
+
+def test_an_idle_kept_alive_connection_stays_open(shared: SimpleNamespace) -> None:
+    """gunicorn's own default closed a connection idle for 2 s: a client sending on it at
+    that moment got a reset instead of an answer (the load test saw it at once). `itsm
+    serve` keeps idle connections ITSM_WEB_KEEPALIVE (75) seconds."""
+    path = "/api/incidents/%d/" % shared.incident.pk
+    headers = {"Authorization": "Token " + shared.agent_key}
+    with live_server(shared.url, shared.folder / "server.log") as port:
+        connection = http.client.HTTPConnection(HOST, port, timeout=10)
+        sockets = []
+        for pause in (0, 3):
+            time.sleep(pause)
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            sockets.append(connection.sock)
+        connection.close()
+    assert sockets[0] is sockets[1]  # the second request went over the same connection

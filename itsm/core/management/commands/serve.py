@@ -52,6 +52,7 @@ class Command(BaseCommand):
                 "workers": options["workers"],
                 "threads": options["threads"],
                 "worker_class": "gthread",
+                "keepalive": settings.ITSM_WEB_KEEPALIVE,
                 "accesslog": "-",
                 "timeout": 60,
                 "post_worker_init": _settle_memory,
