@@ -1,5 +1,5 @@
-"""Service verbs of accounts: passwords, roles (separation of duties) and the disabling of
-dormant and expired accounts."""
+"""Service verbs of accounts: passwords, the user's language, roles (separation of duties)
+and the disabling of dormant and expired accounts."""
 
 from __future__ import annotations
 
@@ -84,6 +84,17 @@ def change_password(user: User, new_password: str, *, actor: Any) -> None:
     user.password = locked.password
     user.password_changed_at = locked.password_changed_at
     user.must_change_password = locked.must_change_password
+
+
+@transaction.atomic
+def set_language(user: User, language: str, *, actor: Any) -> None:
+    """The language the user's pages are in ("" for his browser's). Audited."""
+    if user.language == language:
+        return
+    before = user.language
+    user.language = language
+    user.save(update_fields=["language"])
+    write_audit(user, actor=actor, action="update", changes={"language": [before, language]})
 
 
 # --------------------------------------------------------------------------------------

@@ -137,9 +137,15 @@ def write_audit(
 
 @transaction.atomic
 def add_comment(
-    target: models.Model, *, actor: Any, body: str, visibility: str = CommentVisibility.PUBLIC
+    target: models.Model,
+    *,
+    actor: Any,
+    body: str,
+    visibility: str = CommentVisibility.PUBLIC,
+    changes: dict[str, list[Any]] | None = None,
 ) -> Comment:
-    """Add a public reply or an internal work note to any record, audited."""
+    """Add a public reply or an internal work note to any record, audited; `changes` are
+    what the reply itself changed on the record (a first response, say), in its entry."""
     comment = Comment.objects.create(
         content_type=ContentType.objects.get_for_model(target),
         object_id=target.pk,
@@ -147,7 +153,7 @@ def add_comment(
         body=body,
         visibility=visibility,
     )
-    write_audit(target, actor=actor, action="comment:%s" % visibility)
+    write_audit(target, actor=actor, action="comment:%s" % visibility, changes=changes)
     return comment
 
 

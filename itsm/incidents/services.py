@@ -114,13 +114,14 @@ def log_incident(data: Mapping[str, Any], *, actor: Any) -> Incident:
     incident.save()
     if items:
         incident.configuration_items.set(items)
+    # The SLA's clocks first: the creation entry then holds the due times they set.
+    record_event(incident, TicketEvent.LOGGED, at=incident.created_at)
     write_audit(
         incident,
         actor=actor,
         action="create",
         changes=diff({}, incident.field_snapshot()),
     )
-    record_event(incident, TicketEvent.LOGGED, at=incident.created_at)
     alert_on_duty(incident)
     if incident.major:
         _announce_major(incident)
@@ -221,9 +222,12 @@ def update_incident(
         ]
         + ["version", "updated_at"]
     )
-    write_audit(locked, actor=actor, action="update", changes=changed)
     if {"priority", "service_id", "department_id"} & set(changed):
+        # New targets move the SLA's due times: the entry holds them too.
+        before_clocks = locked.field_snapshot()
         record_event(locked, TicketEvent.CHANGED, at=locked.updated_at)
+        changed.update(diff(before_clocks, locked.field_snapshot()))
+    write_audit(locked, actor=actor, action="update", changes=changed)
     if became_major:
         _announce_major(locked)
     index_incident(locked)
@@ -284,14 +288,20 @@ def comment_on_incident(
     if incident.status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
         raise ValidationError({"body": _("A closed incident takes no more comments.")})
     visibility = CommentVisibility.INTERNAL if internal else CommentVisibility.PUBLIC
-    comment = add_comment(incident, actor=actor, body=body, visibility=visibility)
+    responded: dict[str, list[Any]] = {}
     if (
         not internal
         and actor.pk != incident.requester_id
         and is_routed_to_actor(incident, actor) is None
     ):
-        # A public reply by whoever works the incident is its first response.
+        # A public reply by whoever works the incident is its first response: what the
+        # SLA's clocks set on the incident (responded_at) goes into the reply's entry.
+        before = incident.field_snapshot()
         record_event(incident, TicketEvent.RESPONDED, at=timezone.now())
+        responded = diff(before, incident.field_snapshot())
+    comment = add_comment(
+        incident, actor=actor, body=body, visibility=visibility, changes=responded
+    )
     if actor.pk != incident.requester_id and not internal:
         notify(
             [incident.requester],
@@ -373,6 +383,7 @@ def rebuild_incident_clocks(incident: Incident) -> None:
     blank = {
         f.attname: f.get_default() for f in Incident._meta.concrete_fields if f.attname in mirrored
     }
+    before = Incident.objects.get(pk=incident.pk).field_snapshot()
     Incident.objects.filter(pk=incident.pk).update(**blank)
     state = Incident.objects.get(pk=incident.pk)
     entries = AuditEntry.objects.filter(
@@ -397,6 +408,10 @@ def rebuild_incident_clocks(incident: Incident) -> None:
                 workers[entry.actor_id] = actor.has_perm("incidents.work_incident")
             if workers[entry.actor_id]:
                 record_event(state, TicketEvent.RESPONDED, at=entry.created_at)
+    rebuilt = Incident.objects.get(pk=incident.pk).field_snapshot()
+    changes = {k: v for k, v in diff(before, rebuilt).items() if k in mirrored}
+    if changes:
+        write_audit(state, actor=SYSTEM, action="update", changes=changes)
 
 
 def incident_clocks(incident: Incident, *, viewer: Any) -> list[ClockState]:

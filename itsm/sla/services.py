@@ -819,8 +819,17 @@ def sweep_clocks(
                                 actions.append((ticket, rule, clock))
                     if clock.breached_at is None and clock.due_at and clock.due_at <= now:
                         clock.breached_at = clock.due_at
-                        if clock.kind == AgreementKind.SLA:
+                        if clock.kind == AgreementKind.SLA and not ticket.sla_breached:
+                            ticket.sla_breached = True
                             breached.append(ticket.pk)
+                            audits.append(
+                                audit_entry(
+                                    ticket,
+                                    actor=None,
+                                    action="update",
+                                    changes={"sla_breached": [False, True]},
+                                )
+                            )
                 _schedule(clock, fired)
                 if clock.next_escalation_at is not None and clock.next_escalation_at <= now:
                     clock.next_escalation_at = None  # its ticket is gone: nothing left to do

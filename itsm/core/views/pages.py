@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from itsm.accounts.choices import Role
 from itsm.accounts.lockout import lockout_message
+from itsm.accounts.services import set_language
 from itsm.core.models import Notification
 from itsm.core.services import mark_notifications_read
 from itsm.core.views.generic import ItsmView, error_response, redirect_after_post, safe_next_url
@@ -111,10 +112,7 @@ class LanguageView(ItsmView):
         known = {code for code, _name in settings.LANGUAGES}
         if language not in known and language != "":
             return error_response(request, 400, gettext("Unknown language."))
-        user: Any = request.user
-        if user.language != language:
-            user.language = language
-            user.save(update_fields=["language"])
+        set_language(request.user, language, actor=request.user)  # type: ignore[arg-type]
         response = redirect(safe_next_url(request, reverse("home")))
         if language:
             translation.activate(language)

@@ -467,3 +467,81 @@ class RebuildTests(GroupClockCase):
             Incident.objects.values_list("resolution_due_at", "responded_at").get(pk=incident.pk),
             row,
         )
+
+
+class AuditedClockTests(GroupClockCase):
+    """What the clocks write on the incident (due times, first response, breach) is in its
+    audit trail, as every write is: folding the entries gives the row's SLA fields."""
+
+    def assert_audited(self, incident: Incident) -> None:
+        from django.contrib.contenttypes.models import ContentType
+
+        from itsm.core.models import AuditEntry
+        from itsm.core.services import diff
+        from itsm.sla.services import MIRRORED
+
+        entries = AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Incident), object_id=incident.pk
+        ).order_by("pk")
+        folded: dict[str, Any] = {}
+        for changes in entries.values_list("changes", flat=True):
+            folded.update({k: new for k, (_old, new) in changes.items() if k in MIRRORED})
+        stored = Incident.objects.get(pk=incident.pk)
+        expected = diff({}, {name: getattr(stored, name) for name in MIRRORED})
+
+        def instant(value: Any) -> Any:  # an audited moment, whatever its offset
+            return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+        self.assertEqual(
+            {k: instant(folded.get(k)) for k in expected},
+            {k: instant(new) for k, (_old, new) in expected.items()},
+        )
+
+    def test_the_creation_entry_holds_the_due_times(self) -> None:
+        incident = self.log_at("2026-11-17 11:30")
+
+        self.assertIsNotNone(incident.response_due_at)
+        self.assert_audited(incident)
+
+    def test_a_priority_change_audits_the_new_due_times(self) -> None:
+        incident = self.work("2026-11-17 09:00")
+        with frozen(local("2026-11-17 11:30")):
+            incident = update_incident(
+                incident, {"impact": TicketImpact.HIGH}, actor=self.agent, version=incident.version
+            )
+
+        self.assertEqual(incident.priority, 2)
+        self.assert_audited(incident)
+
+    def test_the_first_public_reply_audits_the_response(self) -> None:
+        incident = self.log_at("2026-11-17 09:00", assignment_group=self.front_group)
+        with frozen(local("2026-11-17 09:40")):
+            comment_on_incident(incident, actor=self.engineer, body="马上到")
+
+        self.assertEqual(
+            Incident.objects.get(pk=incident.pk).responded_at, local("2026-11-17 09:40")
+        )
+        self.assert_audited(incident)
+
+    def test_the_sweeps_breach_flag_is_audited(self) -> None:
+        from itsm.incidents.services import escalate_incidents
+
+        incident = self.work("2026-11-17 09:00")  # resolution due Thursday 09:00
+        with frozen(local("2026-11-19 09:01")):
+            self.assertEqual(escalate_incidents(local("2026-11-19 09:01")).breached, 1)
+
+        self.assertTrue(Incident.objects.get(pk=incident.pk).sla_breached)
+        self.assert_audited(incident)
+
+    def test_a_rebuild_that_corrects_the_row_audits_the_correction(self) -> None:
+        from django.core.management import call_command
+
+        incident = self.work("2026-11-17 09:00")
+        Incident.objects.filter(pk=incident.pk).update(resolution_due_at=local("2026-12-31 09:00"))
+
+        call_command("rebuild_clocks", incident.number, stdout=io.StringIO())
+
+        self.assertEqual(
+            Incident.objects.get(pk=incident.pk).resolution_due_at, local("2026-11-19 09:00")
+        )
+        self.assert_audited(incident)

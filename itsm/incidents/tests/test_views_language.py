@@ -4,9 +4,11 @@ chose English; the choice is kept on his account."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from itsm.accounts.models import User
+from itsm.core.models import AuditEntry
 from itsm.incidents.tests.ui import UITestCase
 
 
@@ -41,12 +43,20 @@ class LanguageTests(UITestCase):
         self.assertEqual(response.cookies[settings.LANGUAGE_COOKIE_NAME].value, "en")
         page = self.client.get(reverse("incidents:incident_list"))
         self.assertContains(page, '<html lang="en">')
+        entry = AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(User),
+            object_id=self.agent.pk,
+            action="update",
+        ).get()
+        self.assertEqual(entry.actor, self.agent)
+        self.assertEqual(entry.changes, {"language": ["", "en"]})
 
     def test_an_unknown_language_is_refused(self) -> None:
         self.login(self.agent)
         response = self.client.post(reverse("user_language"), {"language": "tlh"})
         self.assertEqual(response.status_code, 400)
         self.assertEqual(User.objects.get(pk=self.agent.pk).language, "")
+        self.assertFalse(AuditEntry.objects.filter(action="update").exists())
 
     def test_next_may_not_leave_the_site(self) -> None:
         self.login(self.agent)
