@@ -433,6 +433,8 @@ ITSM_API_TOKEN_DAYS = int(env("API_TOKEN_DAYS", "90"))
 ITSM_MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
 # The name authenticator apps show next to the account.
 OTP_TOTP_ISSUER = env("MFA_ISSUER", "Hospital ITSM")
+# The admin never shows a device's secret key after it was made.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Accounts unused for this many days are disabled.
 ITSM_DORMANT_DAYS = int(env("DORMANT_DAYS", "90"))
 # Audit entries are kept in the database this many days, then archived to files here.

@@ -7,8 +7,8 @@ import copy
 from functools import partial
 from typing import Any
 
-from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -19,13 +19,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from itsm.accounts.choices import Role
 from itsm.accounts.lockout import releasing
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.accounts.passwords import AdminPasswordForm
 from itsm.accounts.services import change_password
-from itsm.core.admin import AuditedAdmin
+from itsm.core.admin import AuditedAdmin, ReadOnlyAdmin
 from itsm.core.services import notify, write_audit
 
 # Rendered in the site's language, like every robot post.
@@ -277,3 +279,30 @@ class LockoutAdmin(AccessAttemptAdmin):  # type: ignore[misc]
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         with releasing(request.user):
             super().delete_queryset(request, queryset)
+
+
+# django-axes' records of sign-ins and failed sign-ins: a security log, read-only here
+# (axes keeps and purges them by its own settings).
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(ReadOnlyAdmin, AccessLogAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(AccessFailureLog)
+class FailedSignInLogAdmin(ReadOnlyAdmin, AccessFailureLogAdmin):  # type: ignore[misc]
+    pass
+
+
+# A user's second-factor devices (accounts/mfa.py): an administrator may remove a lost
+# phone's device, audited like every admin edit; the secret key is never shown again
+# (OTP_ADMIN_HIDE_SENSITIVE_DATA) nor written into the audit log.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class MfaDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):  # type: ignore[misc]
+    pass

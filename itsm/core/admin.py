@@ -34,9 +34,10 @@ admin.site.site_title = _("Hospital ITSM administration")
 admin.site.index_title = _("Administration")
 
 
-# Fields whose values never enter the audit log (a password hash, a chat robot's key, which
-# its webhook address carries too): a change shows as "***" → "***".
-SECRET_FIELDS = frozenset({"password", "robot_secret", "robot_webhook_url"})
+# Fields whose values never enter the audit log (a password hash, a second factor's secret
+# key, a chat robot's key, which its webhook address carries too): a change shows as
+# "***" → "***".
+SECRET_FIELDS = frozenset({"password", "robot_secret", "robot_webhook_url", "key"})
 MASK = "***"
 
 

@@ -22,10 +22,6 @@ from itsm.core.testing import PASSWORD
 # Audited by their own code: axes' lockouts are released through accounts.lockout (audited
 # "lockout_released").
 AUDITED_ELSEWHERE = {"LockoutAdmin"}
-# Libraries' admins that still allow writes unaudited (django-otp's devices, axes' logs):
-# to be made audited or read-only where sign-in security registers its admins
-# (accounts/admin.py). Listed so that any other unaudited admin fails this test.
-LIBRARY_ADMINS_PENDING = {"TOTPDeviceAdmin", "AccessLogAdmin", "AccessFailureLogAdmin"}
 
 
 def value(bound: Any) -> Any:
@@ -125,6 +121,35 @@ class AdminAuditTests(TestCase):
         [entry] = entries(self.vendor, "delete")
         self.assertEqual(entry.changes["name"], ["卫宁健康", None])
         self.assertEqual(entry.actor, self.superuser)
+
+    def test_removing_a_second_factor_device_records_it_without_its_key(self) -> None:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        owner = User.objects.create_user("engineer-lost-phone", password=PASSWORD)
+        device = TOTPDevice.objects.create(user=owner, name="手机", confirmed=True)
+        url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+        self.assertEqual(self.client.post(url, {"post": "yes"}).status_code, 302)
+
+        [entry] = entries(device, "delete")
+        self.assertEqual(entry.changes["name"], ["手机", None])
+        self.assertEqual(entry.changes["key"], ["***", "***"])
+        change = reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+        self.assertNotIn(device.key, str(self.client.get(change).content))
+
+    def test_the_sign_in_logs_are_read_only(self) -> None:
+        from axes.models import AccessFailureLog, AccessLog
+
+        for model in (AccessLog, AccessFailureLog):
+            row = model.objects.create(
+                username="nurse1", ip_address="10.1.2.3", user_agent="Chrome"
+            )
+            with self.subTest(model._meta.model_name):
+                name = "admin:axes_%s_%%s" % model._meta.model_name
+                delete = reverse(name % "delete", args=[row.pk])
+                self.assertEqual(self.client.post(delete, {"post": "yes"}).status_code, 403)
+                change = reverse(name % "change", args=[row.pk])
+                self.assertEqual(self.client.post(change, {"username": "x"}).status_code, 403)
+                self.assertTrue(model.objects.filter(pk=row.pk, username="nurse1").exists())
 
     def test_delete_selected_records_every_record(self) -> None:
         other = Vendor.objects.create(name="东软")
@@ -248,10 +273,7 @@ class AuditLogAdminTests(TestCase):
         unaudited = []
         for model_admin in admin.site._registry.values():
             name = type(model_admin).__name__
-            if (
-                isinstance(model_admin, AuditedAdmin)
-                or name in AUDITED_ELSEWHERE | LIBRARY_ADMINS_PENDING
-            ):
+            if isinstance(model_admin, AuditedAdmin) or name in AUDITED_ELSEWHERE:
                 continue
             add: Any = model_admin.has_add_permission
             writes = (
