@@ -12,13 +12,16 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.forms import BaseModelForm
+from django.forms import BaseModelForm, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.api.viewsets import is_versioned
+from itsm.core.exceptions import StaleVersion
 from itsm.core.models import (
     AuditEntry,
     Comment,
@@ -39,6 +42,8 @@ admin.site.index_title = _("Administration")
 # "***" → "***".
 SECRET_FIELDS = frozenset({"password", "robot_secret", "robot_webhook_url", "key"})
 MASK = "***"
+# The change form's field holding the version it was opened at.
+VERSION_READ = "_version_read"
 
 
 def field_values(obj: models.Model) -> dict[str, Any]:
@@ -82,13 +87,42 @@ class AuditedAdmin:
     user's groups and permissions: permission changes) and inline rows, then writes one
     entry, "create" or "update" with old → new. `delete_model` and `delete_queryset` (the
     "delete selected" action) record the deleted record's last values. All within the
-    admin's transaction: the edit and its entry land together."""
+    admin's transaction: the edit and its entry land together.
+
+    A versioned record (optimistic locking) is saved as the next version, so that a client
+    holding the version before cannot write over the admin's edit; and the change form
+    carries the version it was opened at (templates/admin/change_form.html): a save after
+    someone else changed the record is refused with the form's error, nothing written."""
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        form: type[ModelForm[Any]] = super().get_form(  # type: ignore[misc]
+            request, obj, change=change, **kwargs
+        )
+        read = request.POST.get(VERSION_READ)
+        if obj is None or read is None or not is_versioned(type(obj)):
+            return form
+
+        model, pk = type(obj), obj.pk
+
+        class VersionCheckedForm(form):  # type: ignore[valid-type,misc]
+            def clean(self) -> Any:
+                if str(model._base_manager.get(pk=pk).version) != read:
+                    raise ValidationError(StaleVersion.default_message, code="stale")
+                return super().clean()
+
+        return VersionCheckedForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before: dict[str, Any] = {}
         if change and obj.pk is not None:
-            stored = type(obj)._base_manager.filter(pk=obj.pk).first()
+            query = type(obj)._base_manager.filter(pk=obj.pk)
+            # Locked until the admin's transaction ends: the version moves on by one.
+            stored = query.select_for_update().first() if is_versioned(type(obj)) else query.first()
             before = field_values(stored) if stored is not None else {}
+            if stored is not None and is_versioned(type(obj)) and form.has_changed():
+                obj.version = stored.version + 1
         with transaction.atomic():
             super().save_model(request, obj, form, change)  # type: ignore[misc]
         request._admin_audit = (obj, before, change)  # type: ignore[attr-defined]
@@ -103,6 +137,7 @@ class AuditedAdmin:
         with transaction.atomic():
             super().save_related(request, form, formsets, change)  # type: ignore[misc]
             changes = diff(before, field_values(obj))
+            changes.pop("version", None)  # as the service verbs' entries: the fields alone
             changes.update(diff(before_sets, {f.name: _pks(obj, f.name) for f in many}))
             for index, formset in enumerate(formsets):
                 key = inline_key(formset.model, obj)

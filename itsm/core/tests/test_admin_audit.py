@@ -11,10 +11,12 @@ from django.contrib.auth.models import Permission
 from django.forms import MultiWidget
 from django.test import RequestFactory, TestCase
 from django.urls import reverse
+from django.utils import translation
 
 from itsm.accounts.choices import SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.core.admin import AuditedAdmin
+from itsm.core.exceptions import StaleVersion
 from itsm.core.models import AuditEntry, PriorityRule
 from itsm.core.services import write_audit
 from itsm.core.testing import PASSWORD
@@ -100,6 +102,33 @@ class AdminAuditTests(TestCase):
         )
         self.assertEqual(entry.note, "admin")
         self.assertEqual(entry.ip_address, "10.1.2.3")
+
+    def test_an_edit_moves_a_versioned_records_version(self) -> None:
+        url = reverse("admin:accounts_department_change", args=[self.department.pk])
+        page = self.client.get(url)
+        self.assertContains(page, 'name="_version_read" value="1"')
+
+        self.change(self.department, name="急诊医学科", _version_read="1")
+
+        self.department.refresh_from_db()
+        self.assertEqual((self.department.name, self.department.version), ("急诊医学科", 2))
+
+    def test_a_save_after_someone_else_changed_the_record_is_refused(self) -> None:
+        url = reverse("admin:accounts_department_change", args=[self.department.pk])
+        data = {**form_data(self.client.get(url)), "name": "急诊医学科", "_version_read": "1"}
+        Department.objects.filter(pk=self.department.pk).update(phone="8009", version=2)
+
+        response = self.client.post(url, data)
+
+        self.assertEqual(response.status_code, 200)
+        with translation.override("zh-hans"):
+            self.assertContains(response, str(StaleVersion.default_message))
+        self.department.refresh_from_db()
+        self.assertEqual(
+            (self.department.name, self.department.phone, self.department.version),
+            ("急诊科", "8009", 2),
+        )
+        self.assertEqual(entries(self.department, "update"), [])
 
     def test_saving_without_a_change_records_nothing(self) -> None:
         self.change(self.department)
