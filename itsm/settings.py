@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "itsm.core.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the first to read a body (CSRF): an oversized upload is refused unread.
+    "itsm.core.middleware.BodySizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -257,8 +259,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Uploads: requests bodies beyond a form's worth of fields are refused (the attachment size
-# limit, ITSM_UPLOAD_MAX_BYTES, is checked per file by core.attachments); files above
-# 2.5 MB go to a temporary file instead of memory.
+# limit, ITSM_UPLOAD_MAX_BYTES, is checked per file by core.attachments, and a body declared
+# larger than it and a form is refused unread by core.middleware.BodySizeMiddleware); files
+# above 2.5 MB go to a temporary file instead of memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -1,8 +1,11 @@
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext
 
 from itsm.core.context import RequestContext, current_request
 
@@ -43,3 +46,36 @@ class UserLanguageMiddleware:
             if language and translation.check_for_language(language):
                 request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = language
         return self.get_response(request)
+
+
+# What a form around the largest file may add to the body (its other fields, the multipart
+# boundaries).
+FORM_ALLOWANCE = 1024 * 1024
+
+
+class BodySizeMiddleware:
+    """Refuses a request whose declared body is larger than the largest file allowed
+    (ITSM_UPLOAD_MAX_MB) plus a form around it, with 413 and before anything reads it: the
+    body is never received, let alone written to a temporary file. Place it before the
+    first middleware that reads the body (CSRF)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.ITSM_UPLOAD_MAX_BYTES + FORM_ALLOWANCE
+        if length <= limit:
+            return self.get_response(request)
+        message = gettext("The request is larger than %(size)d MB: send a smaller file.") % {
+            "size": limit // (1024 * 1024)
+        }
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": message}, status=413)
+        else:
+            response = render(request, "413.html", {"message": message}, status=413)
+        response["Connection"] = "close"  # the unread body must not be taken for a request
+        return response

@@ -57,9 +57,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 class ApiSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers of every operation: 401 and 403
     where a login is needed, 404 on one record, 400 where input is read (bodies and list
-    filters), 409 for the actions a view lists in `conflict_actions` and for the edits of a
-    versioned record (a stale `version`). Writes are documented as answering with the
-    record as it reads back (the view's `serializer_class`)."""
+    filters), 413 for a body over the upload limit, 409 for the actions a view lists in
+    `conflict_actions` and for the edits of a versioned record (a stale `version`). Writes
+    are documented as answering with the record as it reads back (the view's
+    `serializer_class`)."""
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -86,6 +87,11 @@ class ApiSchema(AutoSchema):
         )
         if self.method in ("POST", "PUT", "PATCH") or reads_filters:
             errors["400"] = (ValidationErrorSerializer, _("Invalid input: a message per field."))
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors["413"] = (
+                ErrorSerializer,
+                _("The body is larger than the largest file allowed (ITSM_UPLOAD_MAX_MB)."),
+            )
         if self.method == "POST" and getattr(view, "idempotent_posts", False):
             errors["422"] = (
                 ErrorSerializer,

@@ -233,6 +233,21 @@ class AttachmentPageTests(MediaRootMixin):
         response = self.client.post(self.upload_url(self.incident), {}, HTTP_HX_REQUEST="true")
         self.assertEqual(response.status_code, 400)
 
+    def test_a_body_over_the_limit_is_refused_unread_with_413(self) -> None:
+        self.client.login(username="nurse", password=PASSWORD)
+        big = upload("录像.log", b"x" * (2 * 1024 * 1024))
+        with self.settings(ITSM_UPLOAD_MAX_BYTES=512 * 1024):  # + 1 MB for the form
+            response = self.client.post(self.upload_url(self.incident), {"file": big})
+
+        self.assertEqual(response.status_code, 413)
+        with translation.override("zh-hans"):
+            reason = translation.gettext(
+                "The request is larger than %(size)d MB: send a smaller file."
+            ) % {"size": 1}
+        self.assertContains(response, reason, status_code=413)
+        self.assertEqual(response["Connection"], "close")
+        self.assertFalse(Attachment.objects.exists())
+
     def test_nobody_attaches_to_a_record_he_cannot_see(self) -> None:
         for user in ("doctor", "other_vendor", "outsider"):
             with self.subTest(user=user):
@@ -350,6 +365,16 @@ class AttachmentApiTests(MediaRootMixin):
         response = client.post(self.url, {}, format="multipart")
         self.assertEqual(response.status_code, 400)
         self.assertIn("file", response.json())
+        self.assertFalse(Attachment.objects.exists())
+
+    def test_a_declared_body_over_the_limit_is_a_413_before_it_is_read(self) -> None:
+        client = self.api(self.nurse)
+        declared = str(21 * 1024 * 1024 + 1)  # 20 MB and a form's 1 MB, and a byte
+        response = client.post(
+            self.url, {"file": upload("a.png", png())}, format="multipart", CONTENT_LENGTH=declared
+        )
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(set(response.json()), {"detail"})
         self.assertFalse(Attachment.objects.exists())
 
     def test_invisible_incidents_are_404(self) -> None:
