@@ -56,8 +56,8 @@ FORM_ALLOWANCE = 1024 * 1024
 class BodySizeMiddleware:
     """Refuses a request whose declared body is larger than the largest file allowed
     (ITSM_UPLOAD_MAX_MB) plus a form around it, with 413 and before anything reads it: the
-    body is never received, let alone written to a temporary file. Place it before the
-    first middleware that reads the body (CSRF)."""
+    body is never parsed nor written to a temporary file (the web server discards what the
+    client still sends). Place it before the first middleware that reads the body (CSRF)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -74,8 +74,5 @@ class BodySizeMiddleware:
             "size": limit // (1024 * 1024)
         }
         if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": message}, status=413)
-        else:
-            response = render(request, "413.html", {"message": message}, status=413)
-        response["Connection"] = "close"  # the unread body must not be taken for a request
-        return response
+            return JsonResponse({"detail": message}, status=413)
+        return render(request, "413.html", {"message": message}, status=413)
