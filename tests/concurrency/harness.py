@@ -66,8 +66,9 @@ _barrier: Any = None
 
 
 def _start(database_url: str, barrier: Any) -> None:
-    """A fresh interpreter (spawn) on the shared database: Django set up, its own
-    connection opened on first use."""
+    """A fresh interpreter (spawn) on the shared database: Django set up and its own
+    connection opened now, before the run's processes are released together (SQLite can
+    refuse a connection's set-up pragmas, without waiting, while others write)."""
     global _barrier
     _barrier = barrier
     os.environ["ITSM_DATABASE_URL"] = database_url
@@ -75,6 +76,7 @@ def _start(database_url: str, barrier: Any) -> None:
     import django
 
     django.setup()
+    connection.ensure_connection()
 
 
 def together() -> None:

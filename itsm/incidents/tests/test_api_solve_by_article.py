@@ -167,9 +167,10 @@ class SolveByArticleApiTests(ApiTestCase):
         self.assertEqual(response.status_code, 200)
         operation = response.json()["paths"][URL]["post"]
         self.assertEqual(
-            # 422: an Idempotency-Key reused for a different request.
+            # 413: a body over the upload limit; 422: an Idempotency-Key reused for a
+            # different request.
             set(operation["responses"]),
-            {"201", "400", "401", "403", "422"},
+            {"201", "400", "401", "403", "413", "422"},
             operation["responses"],
         )
         body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
