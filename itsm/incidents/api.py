@@ -636,6 +636,8 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     @action(detail=True, methods=["post"])
     def major(self, request: Request, pk: Any = None) -> Response:
         incident = self.get_object()
+        if not request.user.has_perm("incidents.set_major_incident"):  # before the input
+            raise PermissionDenied(_("You may not declare major incidents."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = set_major_incident(
@@ -653,6 +655,8 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     @action(detail=True, methods=["post"])
     def link(self, request: Request, pk: Any = None) -> Response:
         incident = self.get_object()
+        if not request.user.has_perm("incidents.link_incident"):  # before the input
+            raise PermissionDenied(_("You may not link incidents."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         link_incidents(incident, serializer.validated_data["related"], actor=request.user)

@@ -219,13 +219,6 @@ RULES: tuple[Rule, ...] = (
 VALIDATES_FIRST = "input validated before the permission check: empty body 400/409, valid 403"
 KNOWN_GAPS: tuple[tuple[str, str, frozenset[str], frozenset[int], str], ...] = (
     (
-        r"(incidents:incident_|api:incident-)(major|link)$",
-        "POST",
-        frozenset({"nurse"}),
-        frozenset({400}),
-        VALIDATES_FIRST,
-    ),
-    (
         r"(changes:(change_decide|change_risk|cmdb_update_add|task_add|change_link)"
         r"|problems:problem_link|releases:release_transition"
         r"|api:(change|problem|release)-(approve|reject|risk|tasks|finish-task|cmdb-updates"

@@ -349,6 +349,7 @@ class IncidentCommentView(IncidentPagePostView):
 
 class IncidentMajorView(IncidentPagePostView):
     modal_id = "major-modal"
+    permission = "incidents.set_major_incident"
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         incident = self.get_object()
@@ -370,6 +371,7 @@ class IncidentMajorView(IncidentPagePostView):
 
 class IncidentLinkView(IncidentPagePostView):
     modal_id = "link-modal"
+    permission = "incidents.link_incident"
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         incident = self.get_object()
