@@ -117,11 +117,12 @@ class AuditedAdmin:
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before: dict[str, Any] = {}
         if change and obj.pk is not None:
+            versioned = is_versioned(type(obj))
             query = type(obj)._base_manager.filter(pk=obj.pk)
             # Locked until the admin's transaction ends: the version moves on by one.
-            stored = query.select_for_update().first() if is_versioned(type(obj)) else query.first()
+            stored = (query.select_for_update() if versioned else query).first()
             before = field_values(stored) if stored is not None else {}
-            if stored is not None and is_versioned(type(obj)) and form.has_changed():
+            if stored is not None and versioned and form.has_changed():
                 obj.version = stored.version + 1
         with transaction.atomic():
             super().save_model(request, obj, form, change)  # type: ignore[misc]

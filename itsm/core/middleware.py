@@ -38,7 +38,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
         from django.contrib.auth.middleware import get_user
 
         if settings.SESSION_COOKIE_NAME in request.COOKIES:

@@ -479,6 +479,10 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
         "impact",
         "attachments",
     )
+    action_permissions = {
+        "major": ("incidents.set_major_incident", _("You may not declare major incidents.")),
+        "link": ("incidents.link_incident", _("You may not link incidents.")),
+    }
     conflict_actions = ("partial_update", "transitions")
     workflow = INCIDENT_WORKFLOW
     transition_service = transition_incident
@@ -636,8 +640,6 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     @action(detail=True, methods=["post"])
     def major(self, request: Request, pk: Any = None) -> Response:
         incident = self.get_object()
-        if not request.user.has_perm("incidents.set_major_incident"):  # before the input
-            raise PermissionDenied(_("You may not declare major incidents."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         incident = set_major_incident(
@@ -655,8 +657,6 @@ class IncidentViewSet(TransitionsMixin, ObjectViewSet):
     @action(detail=True, methods=["post"])
     def link(self, request: Request, pk: Any = None) -> Response:
         incident = self.get_object()
-        if not request.user.has_perm("incidents.link_incident"):  # before the input
-            raise PermissionDenied(_("You may not link incidents."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         link_incidents(incident, serializer.validated_data["related"], actor=request.user)

@@ -43,12 +43,21 @@ class ModelPermissions(DjangoModelPermissions):
 
 class RecordActionPermissions(DjangoModelPermissions):
     """For actions on one record whose rules the service checks itself (transitions,
-    comments): seeing the model is enough to ask; the service answers 403 or 409."""
+    comments): seeing the model is enough to ask; the service answers 403 or 409. An
+    action the view names in `action_permissions` also needs that permission, asked once
+    the record is found (an invisible one stays 404) and before the input is read."""
 
     perms_map = {
         method: ([] if method == "OPTIONS" else [VIEW_PERMISSION])
         for method in DjangoModelPermissions.perms_map
     }
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        needed = getattr(view, "action_permissions", {}).get(view.action)
+        if needed is None:
+            return True
+        permission, self.message = needed
+        return bool(request.user.has_perm(permission))
 
 
 # Serializers --------------------------------------------------------------------------
@@ -178,6 +187,8 @@ class ObjectViewSet(
     schema = ApiSchema()
     # Actions on one record whose permission rules the service checks itself.
     record_actions: ClassVar[tuple[str, ...]] = ()
+    # A record action's own permission, with the refusal's message: checked before its input.
+    action_permissions: ClassVar[dict[str, tuple[str, Any]]] = {}
     # Actions that can answer 409 (documented in the schema).
     conflict_actions: ClassVar[tuple[str, ...]] = ()
     # Serializer per action; `serializer_class` reads the records back.

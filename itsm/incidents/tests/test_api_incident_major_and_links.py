@@ -77,6 +77,20 @@ class LinkApiTests(ApiTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(first.related.exists())
 
+    def test_the_permission_is_asked_before_the_input(self) -> None:
+        incident = incident_in(self, S.ASSIGNED, requester=self.nurse)
+        for url, reason in (
+            (major(incident), "You may not declare major incidents."),
+            (link(incident), "You may not link incidents."),
+        ):
+            with self.subTest(url=url):
+                response = self.api(self.nurse).post(
+                    url, {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+                )
+                self.assertEqual(response.status_code, 403)
+                self.assertEqual(response.data["detail"], reason)
+        self.assertEqual(self.api(self.doctor).post(link(incident), {}).status_code, 404)
+
     def test_an_incident_cannot_be_related_to_itself_or_to_a_missing_one(self) -> None:
         first = incident_in(self, S.ASSIGNED)
         client = self.api(self.agent)
