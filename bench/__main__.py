@@ -155,7 +155,13 @@ def bench_context(n: int) -> Any:
 
 def run_scenarios(args: argparse.Namespace, context: Any, password: str) -> list[Any]:
     from bench.client import Client, Server
-    from bench.scenarios import measure, measure_creates, read_scenarios
+    from bench.scenarios import (
+        incident_body,
+        measure,
+        measure_creates,
+        read_scenarios,
+        vendor_body,
+    )
 
     server = Server(args.database_url, args.workers, PROJECT / "var" / "bench-server.log")
     results = []
@@ -167,11 +173,13 @@ def run_scenarios(args: argparse.Namespace, context: Any, password: str) -> list
             "vendor_api": Client(server.port),
             "agent_ui": Client(server.port),
             "engineer_ui": Client(server.port),
+            "admin_api": Client(server.port),
         }
         clients["agent_api"].use_token("desk1", password)
         clients["vendor_api"].use_token("vendor1", password)
         clients["agent_ui"].sign_in("desk1", password)
         clients["engineer_ui"].sign_in("eng1", password)
+        clients["admin_api"].use_token("admin", password)
         only = {key for key in args.only.split(",") if key}
         rng = random.Random(args.seed)
         for scenario in read_scenarios(context):
@@ -189,16 +197,39 @@ def run_scenarios(args: argparse.Namespace, context: Any, password: str) -> list
                     cpu=server.cpu_seconds,
                 )
             )
-        if not only or "api_create" in only:
-            say("  create through the API …")
+        creates = [
+            (
+                "api_create",
+                "create through the API (sequential POST)",
+                "agent_api",
+                "/api/incidents/",
+                incident_body(context),
+                200,
+            ),
+            (
+                "api_create_floor",
+                "create a vendor (admin): the simplest audited write (info)",
+                "admin_api",
+                "/api/vendors/",
+                vendor_body("%x" % time.time_ns()),
+                None,
+            ),
+        ]
+        for key, label, who, path, body, target in creates:
+            if only and key not in only:
+                continue
+            say("  %s …" % label)
             results.append(
                 measure_creates(
-                    clients["agent_api"],
-                    context,
+                    clients[who],
+                    key,
+                    label,
+                    path,
+                    body,
                     requests=args.creates,
                     warmup=5,
                     seconds=args.seconds,
-                    target=200,
+                    target=target,
                     cpu=server.cpu_seconds,
                 )
             )

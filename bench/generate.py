@@ -32,7 +32,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from itsm.accounts.choices import DepartmentKind, Role, SupportTier
-from itsm.accounts.models import Department, SupportGroup, User
+from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.choices import CommentVisibility
 from itsm.core.models import AuditEntry, Comment, Notification, NumberSequence
@@ -711,15 +711,23 @@ def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, sa
 
 
 def remove_bench_writes(n: int) -> None:
-    """Delete what a previous run's create scenario added, so every run starts from the
-    same N incidents."""
-    content_type = ContentType.objects.get_for_model(Incident)
+    """Delete what a previous run's create scenarios added, so every run starts from the
+    same N incidents and the organisation the generator wrote."""
+    from bench.scenarios import FLOOR_VENDOR_PREFIX
+
+    incident_type = ContentType.objects.get_for_model(Incident)
     with transaction.atomic():
+        vendors = Vendor.objects.filter(name__startswith=FLOOR_VENDOR_PREFIX)
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Vendor),
+            object_id__in=vendors.values("pk"),
+        ).delete()
+        vendors.delete()
         extra = Incident.objects.filter(pk__gt=n)
         if not extra.exists():
             return
         for model in (AuditEntry, Comment, Notification):
-            model._default_manager.filter(content_type=content_type, object_id__gt=n).delete()
+            model._default_manager.filter(content_type=incident_type, object_id__gt=n).delete()
         IncidentAssignment.objects.filter(incident_id__gt=n).delete()
         extra.delete()
         NumberSequence.objects.filter(prefix=Incident.NUMBER_PREFIX).update(last=n)

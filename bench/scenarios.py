@@ -1,6 +1,7 @@
 """What the bench measures, over real HTTP: the filtered API list, group queues, the queue
-page, the incident page, and sequential creates through the API. Each scenario is bounded
-by a request count and a time limit."""
+page, the incident page, and sequential creates through the API; for comparison, the
+framework's floor (the API root, and the product's simplest audited create). Each scenario
+is bounded by a request count and a time limit."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from typing import Any
 from bench.client import Client
 
 Paths = Callable[[random.Random], str]
+Body = Callable[[int], dict[str, Any]]
+
+# The floor scenario's vendors are named with this prefix, so a rerun can remove them.
+FLOOR_VENDOR_PREFIX = "基准厂商-"
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,13 @@ def read_scenarios(context: Context) -> list[Scenario]:
             lambda rng: "/api/incidents/",
             None,
         ),
+        Scenario(
+            "api_root",
+            "API root /api/ (agent): the framework's floor (info)",
+            "agent_api",
+            lambda rng: "/api/",
+            None,
+        ),
     ]
 
 
@@ -166,21 +178,8 @@ def measure(
     return result
 
 
-def measure_creates(
-    client: Client,
-    context: Context,
-    *,
-    requests: int,
-    warmup: int,
-    seconds: float,
-    target: float,
-    cpu: Callable[[], float],
-) -> Result:
-    """Sequential POSTs to /api/incidents/, each logged and assigned to a group in one
-    transaction, as the desk console does. The rate is creates per second of wall time."""
-    result = Result(
-        "api_create", "create through the API (sequential POST)", "≥ %d creates/s" % target
-    )
+def incident_body(context: Context) -> Body:
+    """A phone call logged and assigned to the front line, as the desk console sends it."""
     body = {
         "title": "急诊分诊台条码打印机不出纸",
         "description": "分诊台打印腕带时无反应，已重新装纸。",
@@ -191,6 +190,30 @@ def measure_creates(
         "service": context.service,
         "assignment_group": context.front_group,
     }
+    return lambda index: body
+
+
+def vendor_body(run: str) -> Body:
+    """The product's simplest audited create: a vendor, one row and its audit entry."""
+    return lambda index: {"name": "%s%s-%d" % (FLOOR_VENDOR_PREFIX, run, index)}
+
+
+def measure_creates(
+    client: Client,
+    key: str,
+    label: str,
+    path: str,
+    body: Body,
+    *,
+    requests: int,
+    warmup: int,
+    seconds: float,
+    target: float | None,
+    cpu: Callable[[], float],
+) -> Result:
+    """Sequential POSTs of `body(index)` to `path`; the rate is creates per second of wall
+    time. Without a target the figure is for information."""
+    result = Result(key, label, "≥ %d creates/s" % target if target else "(info)")
     deadline = time.monotonic() + seconds
     started = 0.0
     cpu_start = cpu()
@@ -201,7 +224,7 @@ def measure_creates(
         if time.monotonic() > deadline:
             result.errors.append("time limit reached after %d requests" % len(result.times))
             break
-        response = client.post_json("/api/incidents/", body)
+        response = client.post_json(path, body(index))
         if response.status != 201:
             result.errors.append(
                 "HTTP %d: %s" % (response.status, response.body[:200].decode(errors="replace"))
@@ -214,5 +237,6 @@ def measure_creates(
     if result.times:
         result.rate = len(result.times) / (time.perf_counter() - started)
         result.cpu_ms = (cpu() - cpu_start) * 1000 / len(result.times)
-        result.ok = result.rate >= target and not result.errors
+        if target:
+            result.ok = result.rate >= target and not result.errors
     return result

@@ -29,10 +29,13 @@ NUMBER_DIGITS = 7
 def next_number(prefix: str) -> str:
     """Take the next number for a prefix: INC0000001, INC0000002, … Atomic and unique
     across processes: the sequence row is created once and then incremented in place."""
-    with transaction.atomic():
-        NumberSequence.objects.get_or_create(prefix=prefix)
-        NumberSequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
-        last = NumberSequence.objects.values_list("last", flat=True).get(prefix=prefix)
+    sequence = NumberSequence.objects.filter(prefix=prefix)
+    # No savepoint of its own: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        if not sequence.update(last=F("last") + 1):
+            NumberSequence.objects.get_or_create(prefix=prefix)
+            sequence.update(last=F("last") + 1)
+        last = sequence.values_list("last", flat=True).get()
     return "%s%0*d" % (prefix, NUMBER_DIGITS, last)
 
 

@@ -35,7 +35,7 @@ from itsm.core.api.fields import (
 )
 from itsm.core.api.schema import ErrorSerializer, ValidationErrorSerializer
 from itsm.core.api.transitions import TransitionsMixin
-from itsm.core.api.viewsets import ObjectViewSet, StrictInputMixin
+from itsm.core.api.viewsets import FieldsBuiltOnce, ObjectViewSet, StrictInputMixin
 from itsm.core.choices import TicketImpact, TicketPriority, TicketUrgency
 from itsm.core.models import Comment
 from itsm.incidents.choices import (
@@ -182,7 +182,7 @@ class IncidentListSerializer(serializers.ListSerializer):  # type: ignore[type-a
         return [self.child.to_representation(item) for item in items]  # type: ignore[union-attr]
 
 
-class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class IncidentSerializer(FieldsBuiltOnce, serializers.ModelSerializer):  # type: ignore[type-arg]
     """An incident as every endpoint reads it back. Related records are ids; `display`
     carries their names and the labels of the coded fields; `sla` the SLA's two clocks as
     they stand now."""

@@ -4,6 +4,7 @@ and the user's language."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -63,7 +64,24 @@ class RecordActionPermissions(DjangoModelPermissions):
 # Serializers --------------------------------------------------------------------------
 
 
-class StrictInputMixin:
+class FieldsBuiltOnce:
+    """A model serializer's fields built once per class. ModelSerializer.get_fields reads
+    the model's options and builds every field anew for each serializer (about 1 ms for an
+    incident, on every read and write); here each serializer gets a deep copy of the
+    class's fields instead, as DRF copies its declared fields. What depends on the request
+    stays in the subclasses' get_fields, which change the copy (ObjectSerializer's
+    `version`)."""
+
+    _built: ClassVar[dict[type, dict[str, serializers.Field]]] = {}  # type: ignore[type-arg]
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        built = FieldsBuiltOnce._built.get(type(self))
+        if built is None:
+            built = FieldsBuiltOnce._built[type(self)] = super().get_fields()  # type: ignore[misc]
+        return copy.deepcopy(built)
+
+
+class StrictInputMixin(FieldsBuiltOnce):
     """Refuses input keys the serializer does not write (unknown or read-only fields) with
     a 400 naming them, instead of dropping them silently: a client that sends `status` in a
     PATCH learns that status changes go through the transitions endpoint. Model date-times
