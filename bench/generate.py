@@ -35,6 +35,7 @@ from itsm.accounts.choices import DepartmentKind, Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.cmdb.models import ConfigurationItem, Service
 from itsm.core.choices import CommentVisibility
+from itsm.core.audit_chain import seal_audit
 from itsm.core.models import AuditEntry, Comment, Notification, NumberSequence
 from itsm.demo.catalogue import load_configuration_items, load_services
 from itsm.demo.faults import FAULTS
@@ -675,6 +676,17 @@ def analyze() -> None:
         cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
 
 
+def seal(say: Say) -> int:
+    """Chain the audit entries the generator wrote unsealed (in bulk, as a restore or an
+    import would), as a running hospital's are sealed when they commit. Left to the run,
+    each write would seal the next 5,000 of them on the way (130 ms a create at 1M)."""
+    started = time.monotonic()
+    sealed = seal_audit()
+    if sealed:
+        say("Sealed %d audit entries in %.0f s." % (sealed, time.monotonic() - started))
+    return sealed
+
+
 def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, say: Say) -> bool:
     """Make the bench database hold exactly the generated N incidents. Returns True if
     existing data was reused."""
@@ -694,6 +706,9 @@ def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, sa
         # server would otherwise fail on them. Nothing to do takes a second.
         call_command("migrate", verbosity=0, interactive=False)
         remove_bench_writes(n)
+        if seal(say) and connection.vendor == "postgresql":
+            say("VACUUM (ANALYZE) …")  # every sealed row was written again
+            analyze()
         return True
     if connection.introspection.table_names():
         say("Emptying the bench database …")
@@ -703,6 +718,7 @@ def ensure_data(n: int, *, regenerate: bool, analyze_sqlite: bool, seed: int, sa
     write_meta({**wanted, "state": "generating"})  # marks it a bench database at once
     say("Generating %d incidents …" % n)
     generate(n, seed=seed, say=say)
+    seal(say)
     if connection.vendor == "postgresql" or analyze_sqlite:
         say("VACUUM (ANALYZE) …" if connection.vendor == "postgresql" else "ANALYZE …")
         analyze()

@@ -90,7 +90,7 @@ HEADER = (
 
 
 def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
-    """Generate (or reuse) the data, seal its audit entries, then mint API tokens for desk
+    """Generate (or reuse) the data (its audit entries sealed), then mint API tokens for desk
     agents and read the ids the locustfile needs, in a Django process on the load
     database."""
     subprocess.run(
@@ -110,11 +110,7 @@ from itsm.accounts.choices import Role
 from itsm.accounts.models import SupportGroup, User
 from itsm.accounts.tokens import create_token
 from itsm.cmdb.models import Service
-from itsm.core.audit_chain import seal_audit
 from itsm.incidents.models import Incident
-# The generator writes its audit entries unsealed; sealed here, not by the first requests
-# of the run (a running hospital seals its entries as they are written).
-seal_audit()
 agents = list(User.objects.filter(groups__name=str(Role.AGENT), is_active=True).order_by("pk"))
 agents = agents or list(User.objects.filter(username="desk1"))
 count = int(sys.argv[1])

@@ -115,25 +115,48 @@ class IncidentCategory(NamedInTwoLanguages):
 
 
 class IncidentQuerySet(models.QuerySet["Incident"]):
+    @staticmethod
+    def _sees_all(user: Any) -> bool:
+        return bool(user.is_superuser or user.has_perm("incidents.view_all_incidents"))
+
+    @staticmethod
+    def _routed_groups(user: Any) -> list[int]:
+        """The groups whose incidents, ever routed to them, a back-line engineer sees."""
+        group_ids = user.group_ids()
+        return list(group_ids) if group_ids and user.has_perm("incidents.work_incident") else []
+
     def visible_to(self, user: Any) -> IncidentQuerySet:
         """IT staff with view_all see everything; a back-line engineer sees what was ever
         routed to one of his groups; everyone sees what he reported himself."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        if user.is_superuser or user.has_perm("incidents.view_all_incidents"):
+        if self._sees_all(user):
             return self
-        group_ids = user.group_ids()
-        if group_ids and user.has_perm("incidents.work_incident"):
-            # A union of two index lookups: "reported OR ever routed" written as one
-            # condition makes both databases test every incident of the table.
-            own = Incident.objects.filter(requester=user).order_by().values("pk")
-            routed = (
-                IncidentAssignment.objects.filter(group_id__in=group_ids)
-                .order_by()
-                .values("incident_id")
+        group_ids = self._routed_groups(user)
+        if group_ids:
+            # Asked of each incident the other conditions leave (a queue, the open backlog):
+            # an IN over every incident ever routed to his groups would read them all
+            # first (90 ms at 1M for a vendor's queue of 188).
+            routed = IncidentAssignment.objects.filter(
+                incident_id=models.OuterRef("pk"), group_id__in=group_ids
             )
-            return self.filter(pk__in=own.union(routed))
+            return self.filter(models.Q(requester=user) | models.Exists(routed))
         return self.filter(requester=user)
+
+    def visible_keys(self, user: Any) -> models.QuerySet[Any] | None:
+        """The ids of the incidents `user` sees, some more than once, as lookups of two
+        indexes (reported by him, ever routed to his groups): how many there are and
+        whether an id is among them, without reading the incidents. None: every one."""
+        if not getattr(user, "is_authenticated", False):
+            return Incident.objects.none().values("pk")
+        if self._sees_all(user):
+            return None
+        own = Incident.objects.filter(requester=user).order_by().values("pk")
+        group_ids = self._routed_groups(user)
+        if not group_ids:
+            return own
+        routed = IncidentAssignment.objects.filter(group_id__in=group_ids)
+        return own.union(routed.order_by().values("incident_id"), all=True)
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
