@@ -34,8 +34,8 @@ from django.utils import timezone
 from itsm.accounts.choices import DepartmentKind, Role, SupportTier
 from itsm.accounts.models import Department, SupportGroup, User, Vendor
 from itsm.cmdb.models import ConfigurationItem, Service
-from itsm.core.choices import CommentVisibility
 from itsm.core.audit_chain import seal_audit
+from itsm.core.choices import CommentVisibility
 from itsm.core.models import AuditEntry, Comment, Notification, NumberSequence
 from itsm.demo.catalogue import load_configuration_items, load_services
 from itsm.demo.faults import FAULTS

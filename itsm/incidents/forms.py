@@ -34,6 +34,9 @@ class CategoryChoiceIterator(forms.models.ModelChoiceIterator):  # type: ignore[
     """The categories in tree order, each labelled with its path ("硬件 › 打印机"), read
     in one query whatever the depth of the tree."""
 
+    # The filter bar's selects (the `bs` filter) take these options, not the queryset's.
+    reads_own_options = True
+
     def __iter__(self) -> Any:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)

@@ -134,19 +134,25 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
             return self
         group_ids = self._routed_groups(user)
         if group_ids:
-            # Asked of each incident the other conditions leave (a queue, the open backlog):
-            # an IN over every incident ever routed to his groups would read them all
-            # first (90 ms at 1M for a vendor's queue of 188).
+            # Routed now, then routed before, asked of each incident the other conditions
+            # leave (his queue, the open backlog): an incident at his group now needs no
+            # look at its routing history, and an IN over every incident ever routed to
+            # his groups would read them all first (90 ms at 1M for a queue of 188).
             routed = IncidentAssignment.objects.filter(
                 incident_id=models.OuterRef("pk"), group_id__in=group_ids
             )
-            return self.filter(models.Q(requester=user) | models.Exists(routed))
+            return self.filter(
+                models.Q(requester=user)
+                | models.Q(assignment_group_id__in=group_ids)
+                | models.Exists(routed)
+            )
         return self.filter(requester=user)
 
     def visible_keys(self, user: Any) -> models.QuerySet[Any] | None:
-        """The ids of the incidents `user` sees, some more than once, as lookups of two
-        indexes (reported by him, ever routed to his groups): how many there are and
-        whether an id is among them, without reading the incidents. None: every one."""
+        """The ids of the incidents `user` sees, some more than once, as lookups of three
+        indexes (reported by him, ever routed to his groups, at them now): how many there
+        are and whether an id is among them, without reading the incidents. None: every
+        one."""
         if not getattr(user, "is_authenticated", False):
             return Incident.objects.none().values("pk")
         if self._sees_all(user):
@@ -155,8 +161,10 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         group_ids = self._routed_groups(user)
         if not group_ids:
             return own
+        now = Incident.objects.filter(assignment_group_id__in=group_ids).order_by().values("pk")
         routed = IncidentAssignment.objects.filter(group_id__in=group_ids)
-        return own.union(routed.order_by().values("incident_id"), all=True)
+        # The routing history first: an index-only read, and usually the most of them.
+        return own.union(routed.order_by().values("incident_id"), now, all=True)
 
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

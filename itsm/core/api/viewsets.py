@@ -70,14 +70,16 @@ class FieldsBuiltOnce:
     incident, on every read and write); here each serializer gets a deep copy of the
     class's fields instead, as DRF copies its declared fields. What depends on the request
     stays in the subclasses' get_fields, which change the copy (ObjectSerializer's
-    `version`)."""
+    `version`). Built once per language: DRF writes some messages into the fields as
+    text (a unique field's "already exists")."""
 
-    _built: ClassVar[dict[type, dict[str, serializers.Field]]] = {}  # type: ignore[type-arg]
+    _built: ClassVar[dict[tuple[type, str], dict[str, serializers.Field]]] = {}  # type: ignore[type-arg]
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
-        built = FieldsBuiltOnce._built.get(type(self))
+        key = (type(self), translation.get_language())
+        built = FieldsBuiltOnce._built.get(key)
         if built is None:
-            built = FieldsBuiltOnce._built[type(self)] = super().get_fields()  # type: ignore[misc]
+            built = FieldsBuiltOnce._built[key] = super().get_fields()  # type: ignore[misc]
         return copy.deepcopy(built)
 
 

@@ -115,12 +115,18 @@ def _render_select(field: BoundField, attrs: dict[str, Any]) -> SafeString:
     widget = field.field.widget
     choices = widget.choices
     if isinstance(choices, ModelChoiceIterator):
-        # Django reads a model field's options with `queryset.iterator()`, which on
-        # PostgreSQL is a server-side cursor: DECLARE, FETCH and CLOSE, three round trips
-        # per select. One plain query gives the same options.
-        options: list[tuple[Any, Any]] = [choices.choice(obj) for obj in choices.queryset]
-        if choices.field.empty_label is not None:
-            options.insert(0, ("", choices.field.empty_label))
+        options: list[tuple[Any, Any]]
+        if not getattr(choices, "reads_own_options", False):
+            # Django reads a model field's options with `queryset.iterator()`, which on
+            # PostgreSQL is a server-side cursor: DECLARE, FETCH and CLOSE, three round
+            # trips per select. One plain query gives the same options.
+            options = [choices.choice(obj) for obj in choices.queryset]
+            if choices.field.empty_label is not None:
+                options.insert(0, ("", choices.field.empty_label))
+        else:
+            # Its own reading and labels (the category tree); iter(): list() would ask
+            # the iterator its length first, a COUNT query.
+            options = list(iter(choices))
         widget.choices = options
     attrs = field.build_widget_attrs(attrs, widget)
     if field.auto_id and "id" not in widget.attrs:

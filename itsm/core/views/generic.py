@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from itsm.core.db import joins_in_written_order
 from itsm.core.exceptions import ConflictError
 from itsm.core.exports import Column, audit_export, csv_response, xlsx_response
 from itsm.core.workflow import Transition, Workflow
@@ -235,7 +236,10 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
             rows_query = source.model._base_manager.using(source.db).filter(pk__in=ids)
             rows_query.query.select_related = source.query.select_related
             rows_query._prefetch_related_lookups = source._prefetch_related_lookups
-            rows = {row.pk: row for row in rows_query} if ids else {}
+            rows = {}
+            if ids:
+                with joins_in_written_order(source.db):
+                    rows = {row.pk: row for row in rows_query}
             object_list = [rows[pk] for pk in ids if pk in rows]
         return Page(object_list, number, paginator)
 
@@ -332,7 +336,9 @@ class ObjectMixin(ItsmView):
         return queryset
 
     def get_object(self) -> Any:
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        queryset = self.get_queryset()
+        with joins_in_written_order(queryset.db):
+            return get_object_or_404(queryset, pk=self.kwargs["pk"])
 
 
 class ObjectListView(ObjectMixin):

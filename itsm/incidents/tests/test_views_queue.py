@@ -237,3 +237,28 @@ class FilterBarOptionsTests(UITestCase):
         for queries, expected in ((page_queries, 1), (table_queries, 0)):
             reading = [q for q in queries.captured_queries if services in q["sql"]]
             self.assertEqual(len(reading), expected, [q["sql"] for q in reading])
+
+    def test_the_category_select_reads_the_tree_once_and_names_each_by_its_path(self) -> None:
+        from itsm.core.templatetags.itsm import bs
+        from itsm.incidents.filters import IncidentFilterSet
+        from itsm.incidents.models import IncidentCategory
+
+        def rendered() -> tuple[str, int]:
+            form = IncidentFilterSet({}, queryset=Incident.objects.all()).form
+            with CaptureQueriesContext(connection) as queries:
+                html = str(bs(form["category"]))
+            return html, len(queries)
+
+        _html, few = rendered()
+        hardware = IncidentCategory.objects.create(code="zz-hw", name="硬件测试")
+        for index in range(8):
+            IncidentCategory.objects.create(
+                code="zz-hw-%d" % index, name="打印机%d" % index, parent=hardware
+            )
+        html, many = rendered()
+        self.assertEqual((few, many), (1, 1))
+        # Tree order and paths, as Django's own select writes the field's options.
+        self.assertIn("硬件测试 › 打印机0", html)
+        self.assertLess(html.index(">硬件测试<"), html.index("硬件测试 › 打印机0"))
+        form = IncidentFilterSet({}, queryset=Incident.objects.all()).form
+        self.assertEqual(html.count("<option"), str(form["category"]).count("<option"))

@@ -91,3 +91,24 @@ class VisibilityTests(BaseTestCase):
         vendor.get_all_permissions()
         with self.assertNumQueries(1):
             list(Incident.objects.visible_to(vendor))
+
+    def test_visible_keys_name_the_same_incidents_as_visible_to(self) -> None:
+        """The search counts and looks up a reader's incidents through visible_keys."""
+        from django.contrib.auth.models import AnonymousUser
+
+        for user in (self.vendor, self.other_vendor, self.nurse, self.doctor, self.outsider):
+            with self.subTest(user=user.username):
+                reader = self.reload(user)
+                keys = Incident.objects.visible_keys(reader)
+                assert keys is not None
+                self.assertEqual({row["pk"] for row in keys}, self.visible(reader))
+        self.assertIsNone(Incident.objects.visible_keys(self.reload(self.agent)))
+        self.assertEqual(list(Incident.objects.visible_keys(AnonymousUser())), [])
+
+    def test_an_incident_at_his_group_now_is_visible_whatever_its_routing_history(self) -> None:
+        """Routed now: the current group alone decides, as the queues show it."""
+        from itsm.incidents.models import IncidentAssignment
+
+        IncidentAssignment.objects.filter(incident=self.his_fault).delete()
+        self.assertIn(self.his_fault.pk, self.visible(self.reload(self.vendor)))
+        self.assertNotIn(self.his_fault.pk, self.visible(self.reload(self.other_vendor)))
