@@ -238,7 +238,7 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
             rows_query._prefetch_related_lookups = source._prefetch_related_lookups
             rows = {}
             if ids:
-                with joins_in_written_order(source.db):
+                with joins_in_written_order(rows_query):
                     rows = {row.pk: row for row in rows_query}
             object_list = [rows[pk] for pk in ids if pk in rows]
         return Page(object_list, number, paginator)
@@ -337,7 +337,7 @@ class ObjectMixin(ItsmView):
 
     def get_object(self) -> Any:
         queryset = self.get_queryset()
-        with joins_in_written_order(queryset.db):
+        with joins_in_written_order(queryset):
             return get_object_or_404(queryset, pk=self.kwargs["pk"])
 
 
