@@ -9,16 +9,10 @@ from django.test.utils import CaptureQueriesContext
 
 from itsm.core.db import joins_in_written_order
 from itsm.incidents.models import Incident
+from itsm.incidents.views.page import DETAIL_RELATIONS
 
 # The incident page's row: the incident and eight tables.
-NINE_TABLES = (
-    "requester",
-    "department",
-    "service",
-    "category__parent",
-    "assignment_group__vendor",
-    "assignee",
-)
+NINE_TABLES = DETAIL_RELATIONS
 
 
 def collapse_limit() -> str:
