@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,6 +104,18 @@ def free_port() -> int:
         return port
 
 
+def _exit(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def stop_servers_on_sigterm() -> None:
+    """A SIGTERM to a bench program (a timeout, `kill`) ends it as an exception does,
+    through the `finally` that stops its server: Python's own SIGTERM ends the process at
+    once and leaves `itsm serve` running, holding its database connections."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit)
+
+
 def serve_command(
     port: int, *, workers: int | None = None, threads: int | None = None
 ) -> list[str]:
@@ -147,6 +160,7 @@ class Server:
     started and stopped by the bench; its log goes to var/bench-server.log."""
 
     def __init__(self, database_url: str, workers: int, log: Path) -> None:
+        stop_servers_on_sigterm()
         self.port = free_port()
         self.log_path = log
         env = {

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.client import HOST, free_port, serve_command, wait_serving
+from bench.client import HOST, free_port, serve_command, stop_servers_on_sigterm, wait_serving
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -140,6 +140,7 @@ print(json.dumps({
 def start_server(
     env: dict[str, str], port: int, workers: int | None, log: Path
 ) -> subprocess.Popen[bytes]:
+    stop_servers_on_sigterm()
     return subprocess.Popen(
         serve_command(port, workers=workers),
         env=env,
