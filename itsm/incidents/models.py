@@ -126,8 +126,8 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         return list(group_ids) if group_ids and user.has_perm("incidents.work_incident") else []
 
     def visible_to(self, user: Any) -> IncidentQuerySet:
-        """IT staff with view_all see everything; a back-line engineer sees what was ever
-        routed to one of his groups; everyone sees what he reported himself."""
+        """IT staff with view_all see everything; a back-line engineer sees what is or
+        ever was routed to one of his groups; everyone sees what he reported himself."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
         if self._sees_all(user):

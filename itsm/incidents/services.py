@@ -74,6 +74,14 @@ def _check_parent(incident: Incident | None, parent: Incident | None) -> None:
         raise ValidationError({"parent": _("The parent is itself a child of another incident.")})
 
 
+def _clock_changes(incident: Incident, event: str, *, at: datetime) -> dict[str, list[Any]]:
+    """Move the incident's SLA clocks on (record_event) and return what that set on the
+    incident itself (due times, first response), for the audit entry of the write."""
+    before = incident.field_snapshot()
+    record_event(incident, event, at=at)
+    return diff(before, incident.field_snapshot())
+
+
 def _announce_major(incident: Incident) -> None:
     managers = User.objects.filter(groups__name=Role.MANAGER, is_active=True)
     notify(
@@ -224,9 +232,7 @@ def update_incident(
     )
     if {"priority", "service_id", "department_id"} & set(changed):
         # New targets move the SLA's due times: the entry holds them too.
-        before_clocks = locked.field_snapshot()
-        record_event(locked, TicketEvent.CHANGED, at=locked.updated_at)
-        changed.update(diff(before_clocks, locked.field_snapshot()))
+        changed.update(_clock_changes(locked, TicketEvent.CHANGED, at=locked.updated_at))
     write_audit(locked, actor=actor, action="update", changes=changed)
     if became_major:
         _announce_major(locked)
@@ -296,9 +302,7 @@ def comment_on_incident(
     ):
         # A public reply by whoever works the incident is its first response: what the
         # SLA's clocks set on the incident (responded_at) goes into the reply's entry.
-        before = incident.field_snapshot()
-        record_event(incident, TicketEvent.RESPONDED, at=timezone.now())
-        responded = diff(before, incident.field_snapshot())
+        responded = _clock_changes(incident, TicketEvent.RESPONDED, at=timezone.now())
     comment = add_comment(
         incident, actor=actor, body=body, visibility=visibility, changes=responded
     )
